@@ -1,0 +1,124 @@
+package analysis
+
+import (
+	"slices"
+	"time"
+
+	"github.com/deploywatch/deploywatch/internal/model"
+)
+
+// latencyRing bounds the latencies kept per check; percentiles are over the most recent.
+const latencyRing = 512
+
+// breachLevels are the severities a streak is counted at.
+var breachLevels = []model.Severity{model.SeverityWarning, model.SeverityCritical, model.SeverityEmergency}
+
+type streak struct {
+	count int
+	onset time.Time
+}
+
+type checkState struct {
+	spec   model.CheckSpec
+	status model.CheckStatus
+	// streaks[i] counts consecutive breaches at or above breachLevels[i], so a streak of
+	// warnings that turns critical is confirmed as critical only after its own persistence.
+	streaks      [3]streak
+	errStreak    int
+	errOnset     time.Time
+	activeBreach int
+	activeError  int
+	latencies    []time.Duration
+	next         int
+}
+
+func newCheckState(s model.CheckSpec) *checkState {
+	if s.Persistence < 1 {
+		s.Persistence = 1
+	}
+	if s.MaxProbeErrors < 0 {
+		s.MaxProbeErrors = 0
+	}
+	return &checkState{spec: s, status: model.CheckStatus{Spec: s}, activeBreach: -1, activeError: -1}
+}
+
+func (st *checkState) record(m model.Measurement) {
+	st.status.Runs++
+	switch m.Outcome {
+	case model.OutcomePass:
+		st.status.Passes++
+	case model.OutcomeError:
+		st.status.Errors++
+	default:
+		st.status.Breaches++
+	}
+	last := m
+	st.status.Last = &last
+	if m.Outcome == model.OutcomeError && m.Latency == 0 {
+		return
+	}
+	if len(st.latencies) < latencyRing {
+		st.latencies = append(st.latencies, m.Latency)
+	} else {
+		st.latencies[st.next] = m.Latency
+		st.next = (st.next + 1) % latencyRing
+	}
+	st.status.Latency.Count++
+	st.status.Latency.Max = max(st.status.Latency.Max, m.Latency)
+}
+
+func (st *checkState) resetBreach() { st.streaks = [3]streak{} }
+
+func (st *checkState) extendBreach(sev model.Severity, at time.Time) {
+	for i, level := range breachLevels {
+		if sev < level {
+			st.streaks[i] = streak{}
+			continue
+		}
+		if st.streaks[i].count == 0 {
+			st.streaks[i].onset = at
+		}
+		st.streaks[i].count++
+	}
+}
+
+// persistence is how many consecutive breaches confirm a level.
+func (st *checkState) persistence(level model.Severity) int {
+	if level >= model.SeverityEmergency {
+		return 1
+	}
+	return st.spec.Persistence
+}
+
+// confirmed returns the highest level whose streak is long enough, with its onset and length.
+func (st *checkState) confirmed() (model.Severity, time.Time, int) {
+	for i := len(breachLevels) - 1; i >= 0; i-- {
+		s := st.streaks[i]
+		if s.count > 0 && s.count >= st.persistence(breachLevels[i]) {
+			// The onset of a finding is when the service first misbehaved at all.
+			return breachLevels[i], st.streaks[0].onset, st.streaks[0].count
+		}
+	}
+	return model.SeverityNone, time.Time{}, 0
+}
+
+func (st *checkState) snapshot() model.CheckStatus {
+	s := st.status
+	if len(st.latencies) > 0 {
+		sorted := slices.Clone(st.latencies)
+		slices.Sort(sorted)
+		s.Latency.P50 = percentile(sorted, 0.50)
+		s.Latency.P95 = percentile(sorted, 0.95)
+	}
+	if s.Last != nil {
+		last := *s.Last
+		s.Last = &last
+	}
+	return s
+}
+
+// percentile is the nearest-rank percentile of sorted values.
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	rank := int(p*float64(len(sorted))+0.999999) - 1
+	return sorted[min(max(rank, 0), len(sorted)-1)]
+}

@@ -1,0 +1,170 @@
+// Package config turns the user's settings into a typed, validated Config. Settings come
+// from four layers — CLI flags, INPUT_<NAME> variables (GitHub runner, GitLab template), a
+// YAML file, built-in defaults — with that precedence. Every problem is reported at once,
+// each naming the input, its value and what is allowed. The package reads no environment
+// and no files: the caller hands it the layers.
+package config
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/deploywatch/deploywatch/internal/model"
+)
+
+// Mode is what a run does; see the design's lifecycle.
+type Mode string
+
+// Modes.
+const (
+	ModeRun     Mode = "run"
+	ModeStart   Mode = "start"
+	ModeMonitor Mode = "monitor"
+	ModeFinish  Mode = "finish"
+)
+
+// Config is the validated configuration of a run.
+type Config struct {
+	Mode            Mode
+	Environment     string
+	Description     string
+	ExpectedVersion string
+	Schedule        []time.Duration
+	Interval        time.Duration
+	Cooldown        time.Duration
+	Warmup          time.Duration
+	FailOn          model.Severity
+	DryRun          bool
+	ConfigFile      string
+	// Persistence and MaxProbeErrors are the defaults of every check.
+	Persistence    int
+	MaxProbeErrors int
+	HTTPHeaders    http.Header
+	HTTPTimeout    time.Duration
+	// Checks are every check to run, from the inputs first, then the config file's list.
+	Checks     []Check
+	ReportPath string
+	// StartedAt and DeploymentID hand a start over to a later monitor or finish run.
+	StartedAt    time.Time
+	DeploymentID string
+	// FinalStatus is the verdict a finish run reports.
+	FinalStatus model.Verdict
+	Metrics     Metrics
+	Kube        Kube
+	Sinks       Sinks
+	// Secrets lists every secret value, to mask and redact before anything is printed.
+	Secrets []string
+	// Origins says where each input's value came from, for `validate`.
+	Origins map[string]Origin
+}
+
+// CheckType is the kind of a configured check.
+type CheckType string
+
+// Check types of the YAML `checks` list.
+const (
+	CheckReadiness CheckType = "readiness"
+	CheckLiveness  CheckType = "liveness"
+	CheckVersion   CheckType = "version"
+	CheckHTTP      CheckType = "http"
+)
+
+// CheckTypes lists the valid check types.
+func CheckTypes() []CheckType {
+	return []CheckType{CheckReadiness, CheckLiveness, CheckVersion, CheckHTTP}
+}
+
+// Check is one configured check, resolved against the run-wide defaults.
+type Check struct {
+	Name           string
+	Type           CheckType
+	Method         string
+	URL            string
+	Headers        http.Header
+	Body           string
+	ExpectStatus   string
+	Expect         string // jq expression that must be truthy (http checks)
+	Field          string // jq path of the version (version checks)
+	Expected       string // expected version (version checks)
+	Severity       model.Severity
+	Persistence    int
+	MaxProbeErrors int
+	Timeout        time.Duration
+	// Source names where the check was defined ("health_url", "checks[2]"), for messages.
+	Source string
+}
+
+// Metrics holds the metric-check settings (Prometheus or direct scrape).
+type Metrics struct {
+	PrometheusURL      string
+	PrometheusToken    string
+	MetricsURL         string
+	Selector           string
+	ErrorRateQuery     string
+	ErrorRateThreshold float64
+	LatencyQuery       string
+	LatencyThreshold   Threshold
+	CPUThreshold       float64
+	MemoryThreshold    float64
+	Queries            []string
+	Baseline           time.Duration
+}
+
+// Kube holds the Kubernetes settings.
+type Kube struct {
+	Kubeconfig      string
+	Namespace       string
+	Deployment      string
+	PodSelector     string
+	MaxRestarts     int
+	LogErrorPattern string
+	Rollback        bool
+}
+
+// Sinks holds where events are reported.
+type Sinks struct {
+	GitHubToken         string
+	DeploymentStatus    bool
+	Comment             string
+	CommitStatus        bool
+	GitLabToken         string
+	SlackWebhookURL     string
+	WebhookURL          string
+	WebhookToken        string
+	GrafanaURL          string
+	GrafanaToken        string
+	GrafanaDashboardUID string
+	DatadogAPIKey       string
+	DatadogSite         string
+	NotifyOn            model.Severity
+}
+
+// Origin is where a setting's value came from.
+type Origin struct {
+	Layer Layer
+	// Name is how the user wrote it: "--interval", "INPUT_INTERVAL", "deploywatch.yml".
+	Name string
+}
+
+// Layer is one source of settings, in increasing precedence.
+type Layer int
+
+// Layers.
+const (
+	LayerDefault Layer = iota
+	LayerFile
+	LayerInput
+	LayerFlag
+)
+
+func (o Origin) String() string {
+	switch o.Layer {
+	case LayerFlag:
+		return "flag " + o.Name
+	case LayerInput:
+		return o.Name
+	case LayerFile:
+		return o.Name
+	}
+	return "default"
+}

@@ -1,0 +1,109 @@
+package config
+
+import (
+	"strings"
+
+	"github.com/deploywatch/deploywatch/internal/model"
+)
+
+// Sources are the layers a configuration is built from.
+type Sources struct {
+	// Flags and Inputs map input names to text; empty values count as unset (the GitHub
+	// runner sets every declared input, empty when it has no default).
+	Flags  map[string]string
+	Inputs map[string]string
+	// File is the parsed config file, if any.
+	File *File
+	// Context provides computed defaults (expected_version, description).
+	Context model.RunContext
+}
+
+// raw is one input's winning text and its origin.
+type raw struct {
+	text   string
+	origin Origin
+}
+
+// resolve picks each input's value by precedence: flag > input > file > default. An input
+// equal to its default does not override the file: the GitHub runner and the GitLab
+// template pass every default as INPUT_<NAME>, which would otherwise hide the file.
+func resolve(src Sources) map[string]raw {
+	out := make(map[string]raw, len(inputs))
+	for _, in := range inputs {
+		r := raw{text: in.Default, origin: Origin{Layer: LayerDefault}}
+		if src.File != nil {
+			if v, ok := src.File.Values[in.Name]; ok {
+				r = raw{v, Origin{LayerFile, src.File.Name}}
+			}
+		}
+		if v := src.Inputs[in.Name]; strings.TrimSpace(v) != "" {
+			fileSet := r.origin.Layer == LayerFile
+			if !fileSet || strings.TrimSpace(v) != in.Default {
+				r = raw{v, Origin{LayerInput, in.Env()}}
+			}
+		}
+		if v, ok := src.Flags[in.Name]; ok {
+			r = raw{v, Origin{LayerFlag, "--" + in.Flag()}}
+		}
+		out[in.Name] = r
+	}
+	return out
+}
+
+// Load builds and validates a configuration. On any problem it returns Problems listing
+// every one; warnings are things worth telling the user that do not stop the run.
+func Load(src Sources) (*Config, []string, error) {
+	vals := resolve(src)
+	c := &Config{Origins: make(map[string]Origin, len(vals)), HTTPHeaders: map[string][]string{}}
+	var ps Problems
+	failed := map[string]bool{}
+	for _, in := range inputs {
+		r := vals[in.Name]
+		c.Origins[in.Name] = r.origin
+		if strings.TrimSpace(r.text) == "" {
+			continue
+		}
+		if in.Secret {
+			c.Secrets = append(c.Secrets, secretParts(in, r.text)...)
+		}
+		if err := assign(c, in, r.text); err != nil {
+			failed[in.Name] = true
+			ps = append(ps, Problem{Input: in.Name, Origin: r.origin, Value: r.text, HasValue: true, Secret: in.Secret, Msg: err.Error()})
+		}
+	}
+	applyComputedDefaults(c, src.Context)
+	ps = append(ps, buildChecks(c, vals, src.File)...)
+	ps = append(ps, validate(c, vals, failed)...)
+	warnings := unavailable(vals, &ps)
+	if err := ps.err(); err != nil {
+		return nil, warnings, err
+	}
+	return c, warnings, nil
+}
+
+// secretParts returns what must be masked of a secret input: the whole value, and for
+// headers each value on its own.
+func secretParts(in Input, text string) []string {
+	parts := []string{strings.TrimSpace(text)}
+	if in.Name == "http_headers" {
+		for _, l := range splitLines(text) {
+			if _, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(v) != "" {
+				parts = append(parts, strings.TrimSpace(v))
+			}
+		}
+	}
+	return parts
+}
+
+func applyComputedDefaults(c *Config, rc model.RunContext) {
+	if c.ExpectedVersion == "" {
+		c.ExpectedVersion = rc.DeployedSHA()
+	}
+	if c.Description == "" {
+		if sha := rc.DeployedSHA(); sha != "" {
+			c.Description = "Deploy " + sha[:min(7, len(sha))] + " to " + c.Environment
+		} else {
+			c.Description = "Deploy to " + c.Environment
+		}
+	}
+}

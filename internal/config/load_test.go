@@ -1,0 +1,217 @@
+package config
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/deploywatch/deploywatch/internal/model"
+)
+
+const sha = "0123456789abcdef0123456789abcdef01234567"
+
+func load(t *testing.T, src Sources) (*Config, []string, Problems) {
+	t.Helper()
+	c, warnings, err := Load(src)
+	if err == nil {
+		return c, warnings, nil
+	}
+	ps, ok := err.(Problems)
+	if !ok {
+		t.Fatalf("Load error is %T, want Problems: %v", err, err)
+	}
+	return nil, warnings, ps
+}
+
+func problemLines(ps Problems) []string {
+	var out []string
+	for _, p := range ps {
+		out = append(out, p.Error())
+	}
+	return out
+}
+
+func TestLoadDefaults(t *testing.T) {
+	t.Parallel()
+	c, warnings, ps := load(t, Sources{Inputs: map[string]string{"health_url": "http://127.0.0.1:8080/health/ready"}, Context: model.RunContext{SHA: sha}})
+	if ps != nil {
+		t.Fatal(ps)
+	}
+	if len(warnings) != 0 {
+		t.Errorf("warnings = %v", warnings)
+	}
+	want := &Config{
+		Mode: ModeRun, Environment: "production", Description: "Deploy 0123456 to production", ExpectedVersion: sha,
+		Schedule: []time.Duration{10 * time.Second, 30 * time.Second, time.Minute, 5 * time.Minute},
+		Interval: 10 * time.Second, Cooldown: 5 * time.Minute, FailOn: model.SeverityCritical,
+		Persistence: 2, MaxProbeErrors: 3, HTTPHeaders: http.Header{}, HTTPTimeout: 5 * time.Second,
+		Checks: []Check{{Name: "readiness", Type: CheckReadiness, Method: "GET", URL: "http://127.0.0.1:8080/health/ready",
+			Headers: http.Header{}, Severity: model.SeverityCritical, Persistence: 2, MaxProbeErrors: 3, Timeout: 5 * time.Second, Source: "health_url"}},
+		ReportPath: "deploywatch-report.json",
+		Metrics:    Metrics{ErrorRateThreshold: 0.01, LatencyThreshold: Threshold{Factor: 2}, CPUThreshold: 0.9, MemoryThreshold: 0.95, Baseline: 30 * time.Minute},
+		Kube:       Kube{Namespace: "default", MaxRestarts: 2},
+		Sinks:      Sinks{DeploymentStatus: true, Comment: "auto", DatadogSite: "datadoghq.com", NotifyOn: model.SeverityWarning},
+	}
+	if diff := cmp.Diff(want, c, cmpIgnoreOrigins); diff != "" {
+		t.Errorf("config (-want +got):\n%s", diff)
+	}
+	if o := c.Origins["health_url"]; o.Layer != LayerInput || o.Name != "INPUT_HEALTH_URL" {
+		t.Errorf("origin of health_url = %+v", o)
+	}
+}
+
+var cmpIgnoreOrigins = cmp.FilterPath(func(p cmp.Path) bool { return p.String() == "Origins" }, cmp.Ignore())
+
+func TestPrecedence(t *testing.T) {
+	t.Parallel()
+	file, fps := ParseFile("deploywatch.yml", []byte("interval: 7s\ncooldown: 1m\nwarmup: 5s\nfail_on: warning\nhealth_url: http://file/ready\n"))
+	if fps != nil {
+		t.Fatal(fps)
+	}
+	c, _, ps := load(t, Sources{
+		Flags: map[string]string{"interval": "3s"},
+		// The runner passes defaults as inputs: cooldown=5m (its default) must not hide the file's 1m,
+		// while a non-default input (warmup) overrides the file.
+		Inputs: map[string]string{"interval": "4s", "cooldown": "5m", "warmup": "2s", "fail_on": ""},
+		File:   file, Context: model.RunContext{SHA: sha},
+	})
+	if ps != nil {
+		t.Fatal(ps)
+	}
+	got := []any{c.Interval, c.Cooldown, c.Warmup, c.FailOn, c.Checks[0].URL}
+	want := []any{3 * time.Second, time.Minute, 2 * time.Second, model.SeverityWarning, "http://file/ready"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	wantOrigins := map[string]string{"interval": "flag --interval", "cooldown": "deploywatch.yml", "warmup": "INPUT_WARMUP", "fail_on": "deploywatch.yml", "environment": "default"}
+	for name, w := range wantOrigins {
+		if got := c.Origins[name].String(); got != w {
+			t.Errorf("origin of %s = %q, want %q", name, got, w)
+		}
+	}
+}
+
+func TestEveryProblemAtOnce(t *testing.T) {
+	t.Parallel()
+	_, _, ps := load(t, Sources{Inputs: map[string]string{
+		"interval":     "10",
+		"fail_on":      "fatal",
+		"health_url":   "localhost:8080/ready",
+		"smoke_tests":  "GET https://api.example.com/status .status == \"ok\"\nGTE https://api.example.com/x",
+		"http_headers": "Authorization: Bearer s3cr3t-t0ken\nX-Broken s3cr3t-t0ken",
+		"dry_run":      "yes",
+		"schedule":     "30s,10s",
+		"warmup":       "10m",
+	}})
+	want := []string{
+		`interval "10" (from INPUT_INTERVAL): needs a unit: write e.g. 10s, 1m or 500ms`,
+		`schedule "30s,10s" (from INPUT_SCHEDULE): checkpoints must be in increasing order (10s after 30s)`,
+		`fail_on "fatal" (from INPUT_FAIL_ON): is not allowed; allowed: warning, critical, emergency`,
+		`dry_run "yes" (from INPUT_DRY_RUN): must be true or false`,
+		`health_url "localhost:8080/ready" (from INPUT_HEALTH_URL): must be an http:// or https:// URL`,
+		`http_headers (value hidden: secret) (from INPUT_HTTP_HEADERS): line 2 has no colon; write Name: value`,
+		`smoke_tests line 2 "GTE https://api.example.com/x" (from INPUT_SMOKE_TESTS): method "GTE" is not allowed; allowed: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS (write METHOD URL [jq-expression])`,
+		`warmup "10m" (from INPUT_WARMUP): must end before the last checkpoint of schedule (30s)`,
+	}
+	got := problemLines(ps)
+	if diff := cmp.Diff(sorted(want), sorted(got)); diff != "" {
+		t.Errorf("problems (-want +got):\n%s", diff)
+	}
+	for _, line := range got {
+		if strings.Contains(line, "s3cr3t") {
+			t.Errorf("a problem leaks the secret: %s", line)
+		}
+	}
+}
+
+func sorted(s []string) []string {
+	out := append([]string(nil), s...)
+	for i := range out {
+		for j := i + 1; j < len(out); j++ {
+			if out[j] < out[i] {
+				out[i], out[j] = out[j], out[i]
+			}
+		}
+	}
+	return out
+}
+
+func TestNoChecks(t *testing.T) {
+	t.Parallel()
+	_, _, ps := load(t, Sources{})
+	want := []string{"checks: none configured; set at least one of health_url, live_url, info_url, smoke_tests, or checks in the config file"}
+	if diff := cmp.Diff(want, problemLines(ps)); diff != "" {
+		t.Error(diff)
+	}
+	if _, _, ps := load(t, Sources{Inputs: map[string]string{"mode": "finish"}}); len(ps) != 1 || !strings.Contains(ps[0].Error(), "status: is required in mode finish") {
+		t.Errorf("finish without status: %v", ps)
+	}
+	if c, _, ps := load(t, Sources{Inputs: map[string]string{"mode": "start"}}); ps != nil || c.Mode != ModeStart {
+		t.Errorf("start needs no checks: %v", ps)
+	}
+}
+
+func TestVersionNeedsExpected(t *testing.T) {
+	t.Parallel()
+	_, _, ps := load(t, Sources{Inputs: map[string]string{"info_url": "http://svc/health/info"}})
+	if len(ps) != 1 || !strings.Contains(ps[0].Error(), "info_url: version verification needs expected_version") {
+		t.Errorf("problems = %v", problemLines(ps))
+	}
+	c, _, ps := load(t, Sources{Inputs: map[string]string{"info_url": "http://svc/health/info"}, Context: model.RunContext{SHA: "merge", HeadSHA: sha}})
+	if ps != nil || c.Checks[0].Expected != sha || c.Checks[0].Field != ".commit" {
+		t.Errorf("expected version from the pull request head: %+v %v", c.Checks, ps)
+	}
+}
+
+func TestSecretsCollected(t *testing.T) {
+	t.Parallel()
+	c, _, ps := load(t, Sources{Inputs: map[string]string{
+		"health_url": "http://svc/ready", "http_headers": "Authorization: Bearer abc123\nX-Api-Key: k3y", "github_token": "ghs_token",
+	}, Context: model.RunContext{SHA: sha}})
+	if ps != nil {
+		t.Fatal(ps)
+	}
+	for _, s := range []string{"Bearer abc123", "k3y", "ghs_token"} {
+		if !contains(c.Secrets, s) {
+			t.Errorf("secret %q not collected: %q", s, c.Secrets)
+		}
+	}
+	if got := c.Checks[0].Headers.Get("X-Api-Key"); got != "k3y" {
+		t.Errorf("header not passed to the check: %q", got)
+	}
+}
+
+func TestUnavailableFeatures(t *testing.T) {
+	t.Parallel()
+	_, warnings, ps := load(t, Sources{Inputs: map[string]string{
+		"health_url": "http://svc/ready", "prometheus_url": "http://prom:9090", "slack_webhook_url": "https://hooks.slack.com/services/T/B/secret",
+		"github_token": "ghs_x", "namespace": "default", "deployment_status": "true", "prometheus_token": "tok",
+	}, Context: model.RunContext{SHA: sha}})
+	wantPs := []string{
+		`prometheus_url "http://prom:9090" (from INPUT_PROMETHEUS_URL): metrics checks are not part of this build of deploywatch; remove the setting or use a release that has them`,
+		`prometheus_token (value hidden: secret) (from INPUT_PROMETHEUS_TOKEN): metrics checks are not part of this build of deploywatch; remove the setting or use a release that has them`,
+	}
+	if diff := cmp.Diff(wantPs, problemLines(ps)); diff != "" {
+		t.Errorf("problems (-want +got):\n%s", diff)
+	}
+	wantW := []string{"slack_webhook_url is set, but events are not part of this build of deploywatch; it is ignored"}
+	if diff := cmp.Diff(wantW, warnings); diff != "" {
+		t.Errorf("warnings (-want +got):\n%s", diff)
+	}
+}
+
+func TestUnknownInputs(t *testing.T) {
+	t.Parallel()
+	got := UnknownInputs([]string{"PATH", "INPUT_HEALTH_URL", "INPUT_HEALTHURL", "INPUT_FAIL-ON", "INPUT_ZZZZZZZZ"})
+	want := []string{
+		"INPUT_FAIL-ON is not an input of deploywatch and is ignored; did you mean fail_on?",
+		"INPUT_HEALTHURL is not an input of deploywatch and is ignored; did you mean health_url?",
+		"INPUT_ZZZZZZZZ is not an input of deploywatch and is ignored",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}

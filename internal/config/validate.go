@@ -1,0 +1,105 @@
+package config
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/deploywatch/deploywatch/internal/model"
+)
+
+// validate checks the settings against each other, after every value parsed.
+// Inputs that failed to parse are skipped: one mistake gets one message.
+func validate(c *Config, vals map[string]raw, failed map[string]bool) Problems {
+	var ps Problems
+	bad := func(input, msg string) {
+		if failed[input] {
+			return
+		}
+		r := vals[input]
+		ps = append(ps, Problem{Input: input, Origin: r.origin, Value: r.text, HasValue: r.origin.Layer != LayerDefault, Msg: msg})
+	}
+	if len(c.Schedule) == 0 && strings.TrimSpace(vals["schedule"].text) != "" {
+		bad("schedule", "must list at least one checkpoint, e.g. 10s,30s,1m,5m")
+	}
+	for i, d := range c.Schedule {
+		if d <= 0 {
+			bad("schedule", fmt.Sprintf("checkpoint %s must be after the start", d))
+		} else if i > 0 && d <= c.Schedule[i-1] {
+			bad("schedule", fmt.Sprintf("checkpoints must be in increasing order (%s after %s)", d, c.Schedule[i-1]))
+		}
+	}
+	if c.Interval < minInterval && strings.TrimSpace(vals["interval"].text) != "" {
+		bad("interval", fmt.Sprintf("must be at least %s", minInterval))
+	}
+	if last := lastCheckpoint(c.Schedule); c.Warmup > 0 && last > 0 && c.Warmup >= last && !failed["schedule"] {
+		bad("warmup", fmt.Sprintf("must end before the last checkpoint of schedule (%s)", last))
+	}
+	if c.HTTPTimeout <= 0 || c.HTTPTimeout > 5*time.Minute {
+		bad("http_timeout", "must be above 0 and at most 5m")
+	}
+	if c.Persistence < 1 {
+		bad("persistence", "must be 1 or more")
+	}
+	if strings.TrimSpace(c.ReportPath) == "" {
+		bad("report_path", "must not be empty")
+	}
+	for _, ch := range c.Checks {
+		if ch.Type == CheckVersion && strings.TrimSpace(ch.Expected) == "" {
+			ps = append(ps, Problem{Input: ch.Source, Origin: vals["expected_version"].origin,
+				Msg: "version verification needs expected_version, and no commit SHA is known here; set expected_version"})
+		}
+	}
+	switch c.Mode {
+	case ModeRun, ModeMonitor:
+		if len(c.Checks) == 0 {
+			ps = append(ps, Problem{Input: "checks", Msg: "none configured; set at least one of health_url, live_url, info_url, smoke_tests, or checks in the config file"})
+		}
+	case ModeFinish:
+		if c.FinalStatus == "" {
+			ps = append(ps, Problem{Input: "status", Msg: "is required in mode finish; allowed: " + strings.Join(verdictNames(), ", ")})
+		}
+	}
+	return ps
+}
+
+func lastCheckpoint(s []time.Duration) time.Duration {
+	if len(s) == 0 {
+		return 0
+	}
+	return slices.Max(s)
+}
+
+func verdictNames() []string {
+	var out []string
+	for _, v := range model.Verdicts() {
+		out = append(out, string(v))
+	}
+	return out
+}
+
+// builtFeatures are the capabilities of this build. An input of a missing feature that is
+// set is a problem when it would change the verdict (monitoring less than asked is a silent
+// pass), and a warning when it only reports (a sink never changes the verdict).
+var builtFeatures = map[Feature]bool{FeatureCore: true}
+
+// alwaysSet are inputs the CI host fills on every run; they are not a user's request.
+var alwaysSet = map[string]bool{"github_token": true, "gitlab_token": true}
+
+func unavailable(vals map[string]raw, ps *Problems) []string {
+	var warnings []string
+	for _, in := range inputs {
+		r := vals[in.Name]
+		if builtFeatures[in.Feature] || alwaysSet[in.Name] || r.origin.Layer == LayerDefault || strings.TrimSpace(r.text) == in.Default {
+			continue
+		}
+		if in.Feature == FeatureEvents {
+			warnings = append(warnings, fmt.Sprintf("%s is set, but %s are not part of this build of deploywatch; it is ignored", in.Name, in.Feature))
+			continue
+		}
+		*ps = append(*ps, Problem{Input: in.Name, Origin: r.origin, Value: r.text, HasValue: true, Secret: in.Secret,
+			Msg: fmt.Sprintf("%s checks are not part of this build of deploywatch; remove the setting or use a release that has them", in.Feature)})
+	}
+	return warnings
+}

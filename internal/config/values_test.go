@@ -1,0 +1,137 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestParseDuration(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in      string
+		want    time.Duration
+		wantErr string
+	}{
+		{"10s", 10 * time.Second, ""},
+		{" 1m30s ", 90 * time.Second, ""},
+		{"0", 0, ""},
+		{"250ms", 250 * time.Millisecond, ""},
+		{"10", 0, "needs a unit"},
+		{"ten", 0, "is not a duration"},
+		{"-5s", 0, "must not be negative"},
+	}
+	for _, tt := range tests {
+		got, err := ParseDuration(tt.in)
+		if got != tt.want || !containsErr(err, tt.wantErr) {
+			t.Errorf("ParseDuration(%q) = %v, %v; want %v, %q", tt.in, got, err, tt.want, tt.wantErr)
+		}
+	}
+}
+
+func TestParseDurations(t *testing.T) {
+	t.Parallel()
+	got, err := ParseDurations("10s, 30s\n1m 5m")
+	want := []time.Duration{10 * time.Second, 30 * time.Second, time.Minute, 5 * time.Minute}
+	if err != nil || !cmp.Equal(got, want) {
+		t.Errorf("ParseDurations = %v, %v", got, err)
+	}
+	if _, err := ParseDurations("10s,x"); !containsErr(err, `item "x" is not a duration`) {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestParsePercent(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in      string
+		want    float64
+		wantErr string
+	}{
+		{"1%", 0.01, ""},
+		{"0.5%", 0.005, ""},
+		{"0.01", 0.01, ""},
+		{"1", 1, ""},
+		{"100%", 1, ""},
+		{"5", 0, "is ambiguous: write 5% for a percentage"},
+		{"150%", 0, "between 0% and 100%"},
+		{"-1%", 0, "between 0% and 100%"},
+		{"lots", 0, "is not a percentage"},
+		{"NaN", 0, "is not a percentage"},
+	}
+	for _, tt := range tests {
+		got, err := ParsePercent(tt.in)
+		if got != tt.want || !containsErr(err, tt.wantErr) {
+			t.Errorf("ParsePercent(%q) = %v, %v; want %v, %q", tt.in, got, err, tt.want, tt.wantErr)
+		}
+	}
+}
+
+func TestParseLatencyThreshold(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in      string
+		want    Threshold
+		wantErr bool
+	}{
+		{"2x", Threshold{Factor: 2}, false},
+		{"1.5x", Threshold{Factor: 1.5}, false},
+		{"500ms", Threshold{Absolute: 500 * time.Millisecond}, false},
+		{"1x", Threshold{}, true},
+		{"0s", Threshold{}, true},
+		{"fast", Threshold{}, true},
+	}
+	for _, tt := range tests {
+		got, err := ParseLatencyThreshold(tt.in)
+		if got != tt.want || (err != nil) != tt.wantErr {
+			t.Errorf("ParseLatencyThreshold(%q) = %v, %v", tt.in, got, err)
+		}
+	}
+}
+
+func TestParseBool(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]bool{"true": true, "True": true, "TRUE": true, "false": false, "FALSE": false} {
+		if got, err := ParseBool(in); err != nil || got != want {
+			t.Errorf("ParseBool(%q) = %v, %v", in, got, err)
+		}
+	}
+	for _, in := range []string{"yes", "1", "on", ""} {
+		if _, err := ParseBool(in); err == nil {
+			t.Errorf("ParseBool(%q) accepted", in)
+		}
+	}
+}
+
+func TestParseSmokeTest(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		line    string
+		want    SmokeTest
+		wantErr string
+	}{
+		{`GET https://api.example.com/api/v1/status .status == "ok"`, SmokeTest{"GET", "https://api.example.com/api/v1/status", `.status == "ok"`}, ""},
+		{`post http://127.0.0.1:8080/auth/health`, SmokeTest{"POST", "http://127.0.0.1:8080/auth/health", ""}, ""},
+		{`https://api.example.com/x   .items | length > 0`, SmokeTest{"GET", "https://api.example.com/x", ".items | length > 0"}, ""},
+		{`GTE https://x/y`, SmokeTest{}, `method "GTE" is not allowed; allowed: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS`},
+		{`GET`, SmokeTest{}, "has no URL"},
+		{`GET ftp://x/y`, SmokeTest{}, `URL "ftp://x/y" must be an http:// or https:// URL`},
+		{`GET https://x/y .status ==`, SmokeTest{}, `jq expression ".status ==" does not compile`},
+	}
+	for _, tt := range tests {
+		got, err := ParseSmokeTest(tt.line)
+		if got != tt.want || !containsErr(err, tt.wantErr) {
+			t.Errorf("ParseSmokeTest(%q) = %+v, %v; want %+v, %q", tt.line, got, err, tt.want, tt.wantErr)
+		}
+	}
+}
+
+// containsErr reports whether err matches want: nil for "", else an error containing want.
+func containsErr(err error, want string) bool {
+	if want == "" {
+		return err == nil
+	}
+	return err != nil && strings.Contains(err.Error(), want)
+}

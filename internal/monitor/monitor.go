@@ -1,0 +1,261 @@
+// Package monitor runs the lifecycle of one deployment check-up: warm-up, verify, monitor
+// with progressive checkpoints, cool-down and verdict. Time is driven by the context and
+// timers only, so the loop runs unchanged under testing/synctest.
+package monitor
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/deploywatch/deploywatch/internal/analysis"
+	"github.com/deploywatch/deploywatch/internal/check"
+	"github.com/deploywatch/deploywatch/internal/model"
+)
+
+// Publisher receives lifecycle events as they happen. The monitor calls it inline, so an
+// implementation must hand slow work (network sinks) to its own goroutines.
+type Publisher interface {
+	Publish(ctx context.Context, ev model.Event)
+}
+
+// PublisherFunc adapts a function to Publisher.
+type PublisherFunc func(ctx context.Context, ev model.Event)
+
+// Publish calls f.
+func (f PublisherFunc) Publish(ctx context.Context, ev model.Event) { f(ctx, ev) }
+
+// Options configure a run.
+type Options struct {
+	Checks []check.Check
+	Plan   Plan
+	FailOn model.Severity
+	// Publisher gets every event; nil discards them.
+	Publisher Publisher
+	// StartedAt is the start of monitoring, the origin of every offset in Plan; zero means
+	// now. A start in the past (mode monitor after mode start) resumes at the right offset.
+	StartedAt time.Time
+}
+
+// maxTimeline bounds the history kept for the report over long or flapping runs.
+const maxTimeline = 1000
+
+type runner struct {
+	o        Options
+	eval     *analysis.Evaluator
+	start    time.Time
+	phase    model.Phase
+	timeline []model.TimelineEntry
+	dropped  int
+}
+
+// Run monitors until the plan ends, a fatal finding is confirmed (fail fast) or ctx is
+// cancelled, and returns the result. It publishes a started event first and a finished
+// event last, whatever happens in between.
+func Run(ctx context.Context, o Options) model.Result {
+	specs := make([]model.CheckSpec, len(o.Checks))
+	for i, c := range o.Checks {
+		specs[i] = c.Spec()
+	}
+	if o.Publisher == nil {
+		o.Publisher = PublisherFunc(func(context.Context, model.Event) {})
+	}
+	r := &runner{o: o, eval: analysis.New(specs, analysis.Rules{FailOn: o.FailOn}), start: o.StartedAt, phase: model.PhaseStart}
+	if r.start.IsZero() {
+		r.start = time.Now()
+	}
+	r.emit(ctx, model.Event{Kind: model.EventStarted}, fmt.Sprintf("monitoring %d checks until +%s", len(specs), o.Plan.End()))
+	cancelled := r.loop(ctx)
+	return r.finish(ctx, cancelled)
+}
+
+// loop runs rounds of checks until the plan ends; it reports whether ctx ended it.
+func (r *runner) loop(ctx context.Context) bool {
+	var at time.Duration
+	if !r.o.StartedAt.IsZero() {
+		at = max(time.Since(r.start), 0)
+	}
+	verified := false
+	var published time.Duration = -1
+	for {
+		if !sleepUntil(ctx, r.start.Add(at)) {
+			return true
+		}
+		phase := r.o.Plan.PhaseOf(at, verified)
+		r.enter(ctx, phase)
+		verified = verified || phase == model.PhaseVerify
+		r.observe(ctx, phase, r.round(ctx))
+		if ctx.Err() != nil {
+			return true
+		}
+		if _, fatal := r.eval.Fatal(); fatal {
+			return false
+		}
+		for _, cp := range r.o.Plan.CheckpointsDue(published, at) {
+			r.checkpoint(ctx, cp)
+			published = cp
+		}
+		next, ok := r.o.Plan.NextRound(at)
+		if !ok {
+			return false
+		}
+		// A round that overran its interval is followed at once, not skipped.
+		at = max(next, min(time.Since(r.start), r.o.Plan.End()))
+	}
+}
+
+// round runs every check once, concurrently, and returns the measurements in check order.
+func (r *runner) round(ctx context.Context) []model.Measurement {
+	now := time.Now()
+	out := make([]model.Measurement, len(r.o.Checks))
+	var wg sync.WaitGroup
+	for i, c := range r.o.Checks {
+		wg.Go(func() {
+			defer func() {
+				// A check bug must cost one measurement, never the run's final status.
+				if p := recover(); p != nil {
+					out[i] = model.Measurement{Check: c.Spec().Name, ProbeError: fmt.Sprintf("check panicked: %v", p)}
+				}
+			}()
+			out[i] = c.Run(ctx)
+		})
+	}
+	wg.Wait()
+	for i := range out {
+		out[i].At = now
+	}
+	return out
+}
+
+func (r *runner) observe(ctx context.Context, phase model.Phase, ms []model.Measurement) {
+	for _, m := range ms {
+		if ctx.Err() != nil && m.ProbeError != "" {
+			// The probe was cut short by cancellation; it says nothing about the service.
+			continue
+		}
+		m, changes, err := r.eval.Observe(m, phase)
+		if err != nil {
+			continue
+		}
+		r.publish(ctx, model.Event{Kind: model.EventMeasured, At: m.At, Measurement: &m})
+		for _, c := range changes {
+			f := c.Finding
+			r.emit(ctx, model.Event{Kind: c.Kind, At: m.At, Finding: &f}, findingText(c))
+		}
+	}
+}
+
+func findingText(c analysis.Change) string {
+	f := c.Finding
+	if c.Kind == model.EventCleared {
+		return fmt.Sprintf("%s passing again", f.Check)
+	}
+	if f.Type == model.FindingProbeError {
+		return fmt.Sprintf("%s: %s", f.Check, f.Message)
+	}
+	fatal := ""
+	if f.Fatal {
+		fatal = " (fatal)"
+	}
+	return fmt.Sprintf("%s %s: %s%s", f.Severity, f.Check, f.Message, fatal)
+}
+
+func (r *runner) enter(ctx context.Context, phase model.Phase) {
+	if phase == r.phase {
+		return
+	}
+	r.phase = phase
+	r.emit(ctx, model.Event{Kind: model.EventPhase}, phase.Title())
+}
+
+func (r *runner) checkpoint(ctx context.Context, cp time.Duration) {
+	d := analysis.Provisional(r.eval.Findings(), r.eval.Checks())
+	active := 0
+	for _, f := range r.eval.Findings() {
+		if f.Active {
+			active++
+		}
+	}
+	text := fmt.Sprintf("checkpoint %s: %d active finding(s), %s so far", cp, active, d.Verdict)
+	r.emit(ctx, model.Event{Kind: model.EventCheckpoint, Checkpoint: cp}, text)
+}
+
+func (r *runner) finish(ctx context.Context, cancelled bool) model.Result {
+	findings, checks := r.eval.Findings(), r.eval.Checks()
+	d := analysis.Decide(findings, checks, cancelled)
+	r.phase = model.PhaseVerdict
+	now := time.Now()
+	r.emitDecided(ctx, model.Event{Kind: model.EventFinished, At: now}, d, fmt.Sprintf("%s: %s", d.Verdict, d.Reason))
+	res := model.Result{
+		StartedAt: r.start, FinishedAt: now, Verdict: d.Verdict, Reason: d.Reason,
+		Checks: checks, Findings: findings, Timeline: r.timeline,
+	}
+	if f, ok := r.eval.Fatal(); ok {
+		after := f.ConfirmedAt.Sub(r.start)
+		res.DetectedAfter = &after
+	}
+	if r.dropped > 0 {
+		res.Timeline = append(res.Timeline, model.TimelineEntry{At: now, Elapsed: now.Sub(r.start), Kind: model.EventFinished,
+			Phase: r.phase, Verdict: d.Verdict, Text: fmt.Sprintf("%d earlier timeline entries were dropped", r.dropped)})
+	}
+	return res
+}
+
+// emit publishes an event with a fresh status snapshot and records it in the timeline.
+func (r *runner) emit(ctx context.Context, ev model.Event, text string) {
+	r.emitDecided(ctx, ev, analysis.Provisional(r.eval.Findings(), r.eval.Checks()), text)
+}
+
+func (r *runner) emitDecided(ctx context.Context, ev model.Event, d analysis.Decision, text string) {
+	if ev.At.IsZero() {
+		ev.At = time.Now()
+	}
+	ev = r.stamp(ev, d)
+	entry := model.TimelineEntry{At: ev.At, Elapsed: ev.Status.Elapsed, Kind: ev.Kind, Phase: ev.Phase, Verdict: d.Verdict, Text: text}
+	if len(r.timeline) < maxTimeline {
+		r.timeline = append(r.timeline, entry)
+	} else {
+		// Keep the beginning and the latest entries: both explain a run.
+		copy(r.timeline[maxTimeline/2:], r.timeline[maxTimeline/2+1:])
+		r.timeline[maxTimeline-1] = entry
+		r.dropped++
+	}
+	r.o.Publisher.Publish(ctx, ev)
+}
+
+func (r *runner) publish(ctx context.Context, ev model.Event) {
+	r.o.Publisher.Publish(ctx, r.stamp(ev, analysis.Provisional(r.eval.Findings(), r.eval.Checks())))
+}
+
+func (r *runner) stamp(ev model.Event, d analysis.Decision) model.Event {
+	if ev.At.IsZero() {
+		ev.At = time.Now()
+	}
+	ev.Phase = r.phase
+	ev.Status = model.Status{
+		StartedAt: r.start, Elapsed: ev.At.Sub(r.start), Phase: r.phase, Verdict: d.Verdict, Reason: d.Reason,
+		Checks: r.eval.Checks(), Findings: r.eval.Findings(),
+	}
+	return ev
+}
+
+// sleepUntil waits for the wall-clock instant t or the end of ctx; it reports whether t
+// was reached.
+func sleepUntil(ctx context.Context, t time.Time) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	d := time.Until(t)
+	if d <= 0 {
+		return true
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-timer.C:
+		return true
+	}
+}

@@ -1,0 +1,302 @@
+package monitor
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/deploywatch/deploywatch/internal/check"
+	"github.com/deploywatch/deploywatch/internal/model"
+)
+
+// scripted is a check whose answer depends on the virtual time elapsed since start.
+type scripted struct {
+	spec  model.CheckSpec
+	start time.Time
+	fn    func(elapsed time.Duration) model.Measurement
+}
+
+func (c *scripted) Spec() model.CheckSpec { return c.spec }
+
+func (c *scripted) Run(context.Context) model.Measurement {
+	m := c.fn(time.Since(c.start))
+	m.Check = c.spec.Name
+	return m
+}
+
+func readiness(start time.Time, fn func(time.Duration) model.Measurement) *scripted {
+	return &scripted{spec: model.CheckSpec{Name: "readiness", Kind: model.KindReadiness, Signal: model.SignalHealth,
+		Severity: model.SeverityCritical, Persistence: 2, MaxProbeErrors: 3}, start: start, fn: fn}
+}
+
+// failingFrom answers like a healthy readiness endpoint until onset, then with sev.
+func failingFrom(onset time.Duration, sev model.Severity) func(time.Duration) model.Measurement {
+	return func(e time.Duration) model.Measurement {
+		if e < onset {
+			return model.Measurement{Value: "200"}
+		}
+		return model.Measurement{Breach: true, Severity: sev, Value: "503", Expected: "2xx", Message: "returned 503"}
+	}
+}
+
+// recorder keeps every published event.
+type recorder struct {
+	mu     sync.Mutex
+	events []model.Event
+}
+
+func (r *recorder) Publish(_ context.Context, ev model.Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, ev)
+}
+
+func (r *recorder) kinds(kind model.EventKind) []model.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []model.Event
+	for _, ev := range r.events {
+		if ev.Kind == kind {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+var defaultPlan = Plan{Schedule: []time.Duration{10 * s, 30 * s, time.Minute, 5 * time.Minute}, Interval: 10 * s, Cooldown: 5 * time.Minute}
+
+func TestRunHealthy(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		rec := &recorder{}
+		res := Run(t.Context(), Options{
+			Checks: checkT{readiness(start, failingFrom(time.Hour, model.SeverityCritical))}.all(),
+			Plan:   defaultPlan, FailOn: model.SeverityCritical, Publisher: rec,
+		})
+		if res.Verdict != model.VerdictHealthy {
+			t.Fatalf("verdict = %s (%s)", res.Verdict, res.Reason)
+		}
+		if got := time.Since(start); got != 10*time.Minute {
+			t.Errorf("run took %v of virtual time, want 10m (5m schedule + 5m cool-down)", got)
+		}
+		if res.DetectedAfter != nil {
+			t.Errorf("DetectedAfter = %v, want none", *res.DetectedAfter)
+		}
+		var cps []time.Duration
+		for _, ev := range rec.kinds(model.EventCheckpoint) {
+			cps = append(cps, ev.Checkpoint)
+			if ev.Status.Elapsed != ev.Checkpoint {
+				t.Errorf("checkpoint %v published at +%v", ev.Checkpoint, ev.Status.Elapsed)
+			}
+		}
+		if diff := cmp.Diff(defaultPlan.Schedule, cps); diff != "" {
+			t.Errorf("checkpoints (-want +got):\n%s", diff)
+		}
+		var phases []model.Phase
+		for _, ev := range rec.kinds(model.EventPhase) {
+			phases = append(phases, ev.Phase)
+		}
+		if diff := cmp.Diff([]model.Phase{model.PhaseVerify, model.PhaseMonitor, model.PhaseCooldown}, phases); diff != "" {
+			t.Errorf("phases (-want +got):\n%s", diff)
+		}
+		if n := len(rec.kinds(model.EventMeasured)); n != 61 {
+			t.Errorf("%d measurements, want 61 (every 10s from 0 to 10m)", n)
+		}
+		fin := rec.kinds(model.EventFinished)
+		if len(fin) != 1 || fin[0].Status.Verdict != model.VerdictHealthy || fin[0].Phase != model.PhaseVerdict {
+			t.Errorf("finished events = %+v", fin)
+		}
+	})
+}
+
+type checkT []*scripted
+
+func (c checkT) all() []check.Check {
+	out := make([]check.Check, len(c))
+	for i, x := range c {
+		out[i] = x
+	}
+	return out
+}
+
+// TestDetectionWithinTwoIntervals is the detection-latency guarantee: a failure that starts
+// anywhere between checkpoints is confirmed (with the default persistence of 2) within two
+// intervals of its onset, and the run ends there (fail fast).
+func TestDetectionWithinTwoIntervals(t *testing.T) {
+	for _, interval := range []time.Duration{time.Second, 10 * s} {
+		worst := time.Duration(0)
+		for onset := interval / 3; onset < 5*time.Minute; onset += 7*s + interval/3 {
+			synctest.Test(t, func(t *testing.T) {
+				start := time.Now()
+				rec := &recorder{}
+				plan := defaultPlan
+				plan.Interval = interval
+				res := Run(t.Context(), Options{
+					Checks: checkT{readiness(start, failingFrom(onset, model.SeverityCritical))}.all(),
+					Plan:   plan, FailOn: model.SeverityCritical, Publisher: rec,
+				})
+				if res.Verdict != model.VerdictFailed || res.DetectedAfter == nil {
+					t.Fatalf("onset %v: verdict %s, detected %v", onset, res.Verdict, res.DetectedAfter)
+				}
+				delay := *res.DetectedAfter - onset
+				worst = max(worst, delay)
+				if delay > 2*interval {
+					t.Errorf("interval %v, onset +%v: detected after %v, more than two intervals", interval, onset, delay)
+				}
+				if got := time.Since(start); got != *res.DetectedAfter {
+					t.Errorf("onset %v: run went on until +%v after detection at +%v (no fail fast)", onset, got, *res.DetectedAfter)
+				}
+				// The finding is published the moment it is confirmed, not at the next checkpoint.
+				fs := rec.kinds(model.EventFinding)
+				if len(fs) != 1 || fs[0].Status.Elapsed != *res.DetectedAfter || !fs[0].Finding.Fatal {
+					t.Errorf("onset %v: finding events %+v", onset, fs)
+				}
+			})
+		}
+		t.Logf("interval %v: worst detection delay %v after onset (bound %v)", interval, worst, 2*interval)
+	}
+}
+
+func TestEmergencyDetectedWithinOneInterval(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		res := Run(t.Context(), Options{
+			Checks: checkT{readiness(start, failingFrom(43*s, model.SeverityEmergency))}.all(),
+			Plan:   defaultPlan, FailOn: model.SeverityCritical,
+		})
+		if res.Verdict != model.VerdictFailed || res.DetectedAfter == nil || *res.DetectedAfter != 50*s {
+			t.Fatalf("verdict %s detected after %v, want failed at +50s", res.Verdict, res.DetectedAfter)
+		}
+	})
+}
+
+func TestCancel(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		ctx, cancel := context.WithCancel(t.Context())
+		time.AfterFunc(25*s, cancel)
+		rec := &recorder{}
+		res := Run(ctx, Options{
+			Checks: checkT{readiness(start, failingFrom(time.Hour, model.SeverityCritical))}.all(),
+			Plan:   defaultPlan, FailOn: model.SeverityCritical, Publisher: rec,
+		})
+		if res.Verdict != model.VerdictCancelled {
+			t.Fatalf("verdict = %s", res.Verdict)
+		}
+		if got := time.Since(start); got != 25*s {
+			t.Errorf("returned at +%v, want at the cancel (+25s)", got)
+		}
+		if fin := rec.kinds(model.EventFinished); len(fin) != 1 || fin[0].Status.Verdict != model.VerdictCancelled {
+			t.Errorf("finished events = %+v", fin)
+		}
+	})
+}
+
+func TestCancelDuringSlowCheck(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		time.AfterFunc(3*s, cancel)
+		slow := &blocking{}
+		res := Run(ctx, Options{Checks: []check.Check{slow}, Plan: defaultPlan, FailOn: model.SeverityCritical})
+		if res.Verdict != model.VerdictCancelled {
+			t.Fatalf("verdict = %s", res.Verdict)
+		}
+		if res.Checks[0].Runs != 0 {
+			t.Errorf("a probe cut short by cancellation was counted: %+v", res.Checks[0])
+		}
+	})
+}
+
+// blocking is a check that answers only when its context ends, as a hung HTTP request would.
+type blocking struct{}
+
+func (blocking) Spec() model.CheckSpec {
+	return model.CheckSpec{Name: "slow", Severity: model.SeverityCritical, Persistence: 2, MaxProbeErrors: 3}
+}
+
+func (blocking) Run(ctx context.Context) model.Measurement {
+	<-ctx.Done()
+	return model.Measurement{Check: "slow", ProbeError: "cancelled"}
+}
+
+func TestWarmupGrace(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		plan := defaultPlan
+		plan.Warmup = 20 * s
+		// Not ready for the first 15 s (a slow start), healthy afterwards.
+		fn := func(e time.Duration) model.Measurement {
+			if e < 15*s {
+				return model.Measurement{Breach: true, Message: "returned 503"}
+			}
+			return model.Measurement{Value: "200"}
+		}
+		rec := &recorder{}
+		res := Run(t.Context(), Options{Checks: checkT{readiness(start, fn)}.all(), Plan: plan, FailOn: model.SeverityCritical, Publisher: rec})
+		if res.Verdict != model.VerdictHealthy {
+			t.Fatalf("verdict = %s (%s), want healthy: warm-up breaches are not fatal", res.Verdict, res.Reason)
+		}
+		if len(rec.kinds(model.EventFinding)) != 1 || len(rec.kinds(model.EventCleared)) != 1 {
+			t.Errorf("warm-up finding should be reported and cleared: %d raised, %d cleared",
+				len(rec.kinds(model.EventFinding)), len(rec.kinds(model.EventCleared)))
+		}
+	})
+}
+
+func TestWarmupBreachThatPersistsFails(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		plan := defaultPlan
+		plan.Warmup = 20 * s
+		res := Run(t.Context(), Options{Checks: checkT{readiness(start, failingFrom(0, model.SeverityCritical))}.all(),
+			Plan: plan, FailOn: model.SeverityCritical})
+		if res.Verdict != model.VerdictFailed || *res.DetectedAfter != 20*s {
+			t.Fatalf("verdict %s at %v, want failed at the end of warm-up (+20s)", res.Verdict, res.DetectedAfter)
+		}
+		if res.Findings[0].Phase != model.PhaseVerify {
+			t.Errorf("finding phase = %s, want verify", res.Findings[0].Phase)
+		}
+	})
+}
+
+func TestPanickingCheckIsAProbeError(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		boom := readiness(start, func(time.Duration) model.Measurement { panic("boom") })
+		res := Run(t.Context(), Options{Checks: checkT{boom}.all(), Plan: Plan{Schedule: []time.Duration{30 * s}, Interval: 10 * s}, FailOn: model.SeverityCritical})
+		if res.Verdict != model.VerdictInconclusive {
+			t.Fatalf("verdict = %s (%s), want inconclusive", res.Verdict, res.Reason)
+		}
+		if last := res.Checks[0].Last; last == nil || last.ProbeError != "check panicked: boom" {
+			t.Errorf("last = %+v", last)
+		}
+	})
+}
+
+func TestResumeFromEarlierStart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		startedAt := time.Now().Add(-45 * s)
+		rec := &recorder{}
+		res := Run(t.Context(), Options{
+			Checks: checkT{readiness(startedAt, failingFrom(time.Hour, model.SeverityCritical))}.all(),
+			Plan:   Plan{Schedule: []time.Duration{10 * s, 30 * s, time.Minute}, Interval: 10 * s}, FailOn: model.SeverityCritical,
+			Publisher: rec, StartedAt: startedAt,
+		})
+		if res.Verdict != model.VerdictHealthy {
+			t.Fatalf("verdict = %s", res.Verdict)
+		}
+		var cps []string
+		for _, ev := range rec.kinds(model.EventCheckpoint) {
+			cps = append(cps, fmt.Sprintf("%v@%v", ev.Checkpoint, ev.Status.Elapsed))
+		}
+		want := []string{"10s@45s", "30s@45s", "1m0s@1m0s"}
+		if diff := cmp.Diff(want, cps); diff != "" {
+			t.Errorf("checkpoints (-want +got):\n%s", diff)
+		}
+	})
+}
