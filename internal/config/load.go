@@ -63,14 +63,12 @@ func Load(src Sources) (*Config, []string, error) {
 		if strings.TrimSpace(r.text) == "" {
 			continue
 		}
-		if in.Secret {
-			c.Secrets = append(c.Secrets, secretParts(in, r.text)...)
-		}
 		if err := assign(c, in, r.text); err != nil {
 			failed[in.Name] = true
 			ps = append(ps, Problem{Input: in.Name, Origin: r.origin, Value: r.text, HasValue: true, Secret: in.Secret, Msg: err.Error()})
 		}
 	}
+	c.Secrets = Secrets(src)
 	applyComputedDefaults(c, src.Context)
 	ps = append(ps, buildChecks(c, vals, src.File)...)
 	ps = append(ps, validate(c, vals, failed)...)
@@ -106,4 +104,41 @@ func applyComputedDefaults(c *Config, rc model.RunContext) {
 			c.Description = "Deploy to " + c.Environment
 		}
 	}
+}
+
+// Secrets returns every secret value the sources hold, whether or not the configuration is
+// valid, so they can be masked before the first line is printed.
+func Secrets(src Sources) []string {
+	vals := resolve(src)
+	var out []string
+	for _, in := range inputs {
+		if in.Secret && strings.TrimSpace(vals[in.Name].text) != "" {
+			out = append(out, secretParts(in, vals[in.Name].text)...)
+		}
+	}
+	for _, name := range []string{"health_url", "live_url", "info_url", "smoke_tests", "prometheus_url", "metrics_url", "grafana_url"} {
+		out = append(out, urlPasswords(vals[name].text)...)
+	}
+	if src.File != nil {
+		for _, fc := range src.File.Checks {
+			for _, h := range fc.Headers {
+				out = append(out, h[1])
+			}
+			out = append(out, urlPasswords(fc.Fields["url"])...)
+		}
+	}
+	return out
+}
+
+// urlPasswords finds the passwords of URLs with userinfo in text.
+func urlPasswords(text string) []string {
+	var out []string
+	for _, f := range strings.Fields(text) {
+		if u, err := ParseHTTPURL(f); err == nil && u.User != nil {
+			if p, ok := u.User.Password(); ok && p != "" {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
 }

@@ -215,3 +215,18 @@ func TestUnknownInputs(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
+
+func TestSecretsBeforeValidation(t *testing.T) {
+	t.Parallel()
+	file, _ := ParseFile("x.yml", []byte("checks:\n  - url: https://u:filepass@svc/x\n    headers: {X-Key: filekey}\n"))
+	got := Secrets(Sources{
+		Inputs: map[string]string{"interval": "broken", "github_token": "ghs_abc", "health_url": "https://user:urlpass@svc/ready",
+			"http_headers": "Authorization: Bearer hdr"},
+		File: file,
+	})
+	for _, want := range []string{"ghs_abc", "urlpass", "Bearer hdr", "filepass", "filekey"} {
+		if !contains(got, want) {
+			t.Errorf("Secrets() = %q, missing %q", got, want)
+		}
+	}
+}

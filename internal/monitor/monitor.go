@@ -6,6 +6,7 @@ package monitor
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -65,7 +66,7 @@ func Run(ctx context.Context, o Options) model.Result {
 	if r.start.IsZero() {
 		r.start = time.Now()
 	}
-	r.emit(ctx, model.Event{Kind: model.EventStarted}, fmt.Sprintf("monitoring %d checks until +%s", len(specs), o.Plan.End()))
+	r.emit(ctx, model.Event{Kind: model.EventStarted}, fmt.Sprintf("monitoring %d checks until +%s", len(specs), shortDuration(o.Plan.End())))
 	cancelled := r.loop(ctx)
 	return r.finish(ctx, cancelled)
 }
@@ -166,7 +167,7 @@ func (r *runner) enter(ctx context.Context, phase model.Phase) {
 		return
 	}
 	r.phase = phase
-	r.emit(ctx, model.Event{Kind: model.EventPhase}, phase.Title())
+	r.emit(ctx, model.Event{Kind: model.EventPhase}, "entering "+phase.Title())
 }
 
 func (r *runner) checkpoint(ctx context.Context, cp time.Duration) {
@@ -177,7 +178,7 @@ func (r *runner) checkpoint(ctx context.Context, cp time.Duration) {
 			active++
 		}
 	}
-	text := fmt.Sprintf("checkpoint %s: %d active finding(s), %s so far", cp, active, d.Verdict)
+	text := fmt.Sprintf("checkpoint %s: %d active finding(s), %s so far", shortDuration(cp), active, d.Verdict)
 	r.emit(ctx, model.Event{Kind: model.EventCheckpoint, Checkpoint: cp}, text)
 }
 
@@ -258,4 +259,16 @@ func sleepUntil(ctx context.Context, t time.Time) bool {
 	case <-timer.C:
 		return true
 	}
+}
+
+// shortDuration drops the zero units Go prints ("1m0s" reads "1m").
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }

@@ -1,0 +1,36 @@
+# deploywatch — build, test, lint, demo.
+GO       ?= go
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -s -w -X main.version=$(VERSION)
+BIN      := bin/deploywatch
+
+.PHONY: all build test lint demo fmt-check vet clean
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/deploywatch
+
+# test is what CI runs: formatting, vet, then every test with the race detector. The
+# end-to-end tests build the binary and run it the way the GitHub runner runs the action.
+test: fmt-check vet
+	$(GO) test -race -count=1 -shuffle=on -timeout=15m ./...
+
+fmt-check:
+	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+# lint adds actionlint over the workflows (it also checks how they use ./action.yml).
+ACTIONLINT := $(shell $(GO) env GOPATH)/bin/actionlint
+lint: fmt-check vet
+	@test -x $(ACTIONLINT) || $(GO) install github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
+	$(ACTIONLINT) -no-color
+
+demo:
+	$(GO) run ./cmd/deploywatch demo
+
+clean:
+	rm -rf bin deploywatch-report.json

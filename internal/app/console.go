@@ -1,0 +1,121 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/deploywatch/deploywatch/internal/model"
+	"github.com/deploywatch/deploywatch/internal/platform"
+	"github.com/deploywatch/deploywatch/internal/report"
+)
+
+// console publishes lifecycle events to the CI log: a group per phase, a line per
+// checkpoint and finding, and a line per measurement that says something new — a check's
+// first result, a change of outcome, anything not passing. A steady stream of passes stays
+// out of the log; checkpoints summarise it.
+type console struct {
+	p platform.Platform
+	// annotate raises annotations for findings and the verdict (not on a terminal, where
+	// they would repeat the line above).
+	annotate bool
+	mu       sync.Mutex
+	last     map[string]model.Outcome
+}
+
+func newConsole(p platform.Platform) *console {
+	return &console{p: p, annotate: p.Name() != "local", last: map[string]model.Outcome{}}
+}
+
+func (c *console) Publish(_ context.Context, ev model.Event) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch ev.Kind {
+	case model.EventPhase:
+		c.p.Group(fmt.Sprintf("%s (+%s)", ev.Phase.Title(), elapsed(ev.Status.Elapsed)))
+	case model.EventFinished:
+		c.p.EndGroup()
+	case model.EventMeasured:
+		if !c.worthALine(ev.Measurement) {
+			return
+		}
+	}
+	if lvl, text, ok := report.Line(ev); ok {
+		if ev.Kind != model.EventStarted && ev.Kind != model.EventFinished {
+			text = fmt.Sprintf("+%-5s %s", elapsed(ev.Status.Elapsed), text)
+		}
+		c.p.Log(platformLevel(lvl), text)
+	}
+	if c.annotate && ev.Kind == model.EventFinding && ev.Finding != nil {
+		f := ev.Finding
+		level, title := platform.LevelWarning, fmt.Sprintf("deploywatch: %s %s", f.Severity, f.Check)
+		switch {
+		case f.Type == model.FindingProbeError:
+			title = "deploywatch: probe failing: " + f.Check
+		case f.Fatal:
+			level = platform.LevelError
+		}
+		c.p.Annotate(level, title, findingDetail(*f))
+	}
+}
+
+// worthALine reports whether a measurement tells the reader something new.
+func (c *console) worthALine(m *model.Measurement) bool {
+	if m == nil {
+		return false
+	}
+	prev, seen := c.last[m.Check]
+	c.last[m.Check] = m.Outcome
+	return !seen || prev != m.Outcome || m.Outcome != model.OutcomePass
+}
+
+// verdictNote annotates the verdict where annotations are shown apart from the log.
+func (c *console) verdictNote(rep model.Report) {
+	if !c.annotate {
+		return
+	}
+	line := strings.TrimPrefix(report.SummaryLine(rep), string(rep.Verdict)+": ")
+	c.p.Annotate(verdictLevel(rep.Verdict), "deploywatch: "+string(rep.Verdict), line)
+}
+
+// elapsed is an offset as a reader wants it: tenths of a second early on, seconds later.
+func elapsed(d time.Duration) string {
+	if d < 10*time.Second {
+		d = d.Round(100 * time.Millisecond)
+	} else {
+		d = d.Round(time.Second)
+	}
+	if d == 0 {
+		return "0s"
+	}
+	return report.FormatDuration(d)
+}
+
+func findingDetail(f model.Finding) string {
+	msg := f.Message
+	if f.Value != "" || f.Expected != "" {
+		msg += fmt.Sprintf(" (value %s, expected %s)", orDash(f.Value), orDash(f.Expected))
+	}
+	return msg
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
+
+func platformLevel(l report.Level) platform.Level {
+	switch l {
+	case report.LevelSuccess:
+		return platform.LevelSuccess
+	case report.LevelWarning:
+		return platform.LevelWarning
+	case report.LevelError:
+		return platform.LevelError
+	}
+	return platform.LevelInfo
+}

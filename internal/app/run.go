@@ -1,0 +1,135 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"time"
+
+	"github.com/deploywatch/deploywatch/internal/config"
+	"github.com/deploywatch/deploywatch/internal/model"
+	"github.com/deploywatch/deploywatch/internal/monitor"
+	"github.com/deploywatch/deploywatch/internal/platform"
+	"github.com/deploywatch/deploywatch/internal/redact"
+)
+
+// finalizeBudget bounds the work after monitoring ends. The GitHub runner sends SIGTERM
+// 7.5 s after SIGINT, so outputs must be out well within that.
+const finalizeBudget = 4 * time.Second
+
+// runCommand serves run, start, monitor and finish.
+func runCommand(ctx context.Context, env Env, cmd string, args []string) int {
+	p, pwarn, err := choosePlatform(env)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "deploywatch: %v\n", err)
+		return ExitInconclusive
+	}
+	fixed := map[string]string{}
+	if cmd != "run" {
+		fixed["mode"] = cmd
+	}
+	src, srcErr := sources(env, cmd, args, fixed, p.Context())
+	if errors.Is(srcErr, errHelp) {
+		return ExitOK
+	}
+	// Mask before the first line is printed, even when the configuration is invalid.
+	secrets := config.Secrets(src)
+	for _, s := range secrets {
+		p.Mask(s)
+	}
+	rp := redacting{p: p, r: redact.New(secrets...)}
+	defer rp.flush()
+	if srcErr != nil {
+		return invalid(rp, srcErr)
+	}
+	cfg, warnings, err := config.Load(src)
+	if err != nil {
+		return invalid(rp, err)
+	}
+	warnings = append(append(pwarn, config.UnknownInputs(env.Environ())...), warnings...)
+	for _, w := range warnings {
+		rp.Annotate(platform.LevelWarning, "deploywatch", w)
+	}
+	run := &runner{env: env, p: rp, cfg: cfg, warnings: warnings}
+	switch cfg.Mode {
+	case config.ModeStart:
+		return run.start()
+	case config.ModeFinish:
+		return run.finishMode()
+	}
+	return run.monitor(ctx)
+}
+
+// invalid reports configuration problems, every one, and returns the exit code for them.
+func invalid(p platform.Platform, err error) int {
+	var ps config.Problems
+	if !errors.As(err, &ps) {
+		p.Annotate(platform.LevelError, "deploywatch: invalid configuration", err.Error())
+		return ExitInvalid
+	}
+	p.Log(platform.LevelError, fmt.Sprintf("deploywatch: %d configuration problem(s); nothing was monitored", len(ps)))
+	for _, pr := range ps {
+		p.Annotate(platform.LevelError, "deploywatch: invalid input "+pr.Input, pr.Error())
+	}
+	return ExitInvalid
+}
+
+// runner carries one run through its mode.
+type runner struct {
+	env      Env
+	p        redacting
+	cfg      *config.Config
+	warnings []string
+}
+
+func (r *runner) monitor(ctx context.Context) int {
+	checks, err := buildChecks(r.cfg, r.env.Version)
+	if err != nil {
+		r.p.Annotate(platform.LevelError, "deploywatch: internal error", err.Error())
+		return ExitInconclusive
+	}
+	var startedAt time.Time
+	if r.cfg.Mode == config.ModeMonitor {
+		startedAt = r.cfg.StartedAt
+	}
+	cons := newConsole(r.p)
+	res := safeRun(ctx, r.env, monitor.Options{
+		Checks: checks, FailOn: r.cfg.FailOn, Publisher: cons, StartedAt: startedAt,
+		Plan: monitor.Plan{Warmup: r.cfg.Warmup, Schedule: r.cfg.Schedule, Interval: r.cfg.Interval, Cooldown: r.cfg.Cooldown},
+	})
+	rep := r.report(res)
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finalizeBudget)
+	defer cancel()
+	r.finalize(fctx, rep)
+	cons.verdictNote(rep)
+	return exitCode(r.cfg, rep.Verdict)
+}
+
+// safeRun runs the monitor; a crash becomes an inconclusive result so the run still ends
+// with its outputs, report and final status.
+func safeRun(ctx context.Context, env Env, o monitor.Options) (res model.Result) {
+	start := time.Now()
+	defer func() {
+		if p := recover(); p != nil {
+			fmt.Fprintf(env.Stderr, "deploywatch: internal error: %v\n%s", p, debug.Stack())
+			res = model.Result{StartedAt: start, FinishedAt: time.Now(), Verdict: model.VerdictInconclusive,
+				Reason: fmt.Sprintf("deploywatch itself failed (internal error: %v); the deploy was not judged", p)}
+		}
+	}()
+	return monitor.Run(ctx, o)
+}
+
+// exitCode maps a verdict to the contract's exit codes.
+func exitCode(cfg *config.Config, v model.Verdict) int {
+	if cfg.DryRun {
+		return ExitOK
+	}
+	switch v {
+	case model.VerdictHealthy, model.VerdictDegraded:
+		return ExitOK
+	case model.VerdictFailed:
+		return ExitFailed
+	}
+	return ExitInconclusive
+}

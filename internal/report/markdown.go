@@ -1,0 +1,133 @@
+package report
+
+import (
+	"strings"
+
+	"github.com/deploywatch/deploywatch/internal/model"
+)
+
+// maxMarkdownBytes keeps the summary under GitHub's comment limit (65,536 characters) with
+// room to spare; counting bytes over-counts characters, which errs on the safe side.
+const maxMarkdownBytes = 60000
+
+// budget caps the parts of the summary that grow with the run. Markdown tries each budget
+// in turn until the text fits, so a huge run loses timeline rows first, then checks.
+type budget struct {
+	timeline int // timeline rows; 0 leaves a note instead of the table
+	checks   int
+	parts    int // dependencies listed per check
+	findings int
+	details  bool
+}
+
+var budgets = []budget{
+	{timeline: 50, checks: 100, parts: 20, findings: 50, details: true},
+	{timeline: 20, checks: 50, parts: 10, findings: 20, details: true},
+	{timeline: 0, checks: 20, parts: 5, findings: 10, details: true},
+	{timeline: 0, checks: 10, parts: 0, findings: 5, details: false},
+}
+
+// Markdown renders the job summary, also the body of the sticky pull-request comment: a
+// heading with the verdict, why, the checks, the findings, the timeline and the run's
+// details. Everything that comes from outside goes through EscapeMarkdown, and the text
+// stays under 60,000 bytes whatever the run, shortening the timeline and the checks first.
+func Markdown(r model.Report) string {
+	var md string
+	for _, b := range budgets {
+		if md = renderMarkdown(r, b); len(md) <= maxMarkdownBytes {
+			return md
+		}
+	}
+	// The last budget bounds every part, so this is a safety net, not a path taken.
+	const note = "\n\n_Summary cut to fit; the JSON report has everything._\n"
+	cut := strings.LastIndexByte(md[:maxMarkdownBytes-len(note)], '\n')
+	return md[:max(cut, 0)] + note
+}
+
+func renderMarkdown(r model.Report, bud budget) string {
+	var b strings.Builder
+	writeHeading(&b, r)
+	writeExplanation(&b, r)
+	writeChecks(&b, r, bud)
+	writeFindings(&b, r, bud)
+	writeTimeline(&b, r, bud)
+	if bud.details {
+		writeDetails(&b, r)
+	}
+	return b.String()
+}
+
+func verdictEmoji(v model.Verdict) string {
+	switch v {
+	case model.VerdictHealthy:
+		return "✅"
+	case model.VerdictDegraded:
+		return "⚠️"
+	case model.VerdictFailed:
+		return "❌"
+	case model.VerdictInconclusive:
+		return "❔"
+	case model.VerdictCancelled:
+		return "⏹️"
+	}
+	return "❔"
+}
+
+// writeHeading writes the verdict heading and one line of facts about the run.
+func writeHeading(b *strings.Builder, r model.Report) {
+	verdict := escapeCapped(string(r.Verdict), 30)
+	if verdict == "" {
+		verdict = "unknown"
+	}
+	b.WriteString("### " + verdictEmoji(r.Verdict) + " deploywatch — " + verdict)
+	if env := escapeCapped(r.Environment, 60); env != "" {
+		b.WriteString(" (" + env + ")")
+	}
+	b.WriteString("\n\n")
+	var facts []string
+	if d := escapeCapped(r.Description, 200); d != "" {
+		facts = append(facts, d)
+	}
+	if r.ExpectedVersion != "" {
+		facts = append(facts, "expected version "+versionMarkdown(r.ExpectedVersion))
+	}
+	if d := r.Duration(); d > 0 {
+		facts = append(facts, "monitored "+FormatDuration(d))
+	}
+	if r.FailOn != model.SeverityNone {
+		facts = append(facts, "fail on "+r.FailOn.String())
+	}
+	if r.DryRun {
+		facts = append(facts, "🧪 **dry run**")
+	}
+	if len(facts) > 0 {
+		b.WriteString(strings.Join(facts, " · ") + "\n\n")
+	}
+	if r.DryRun && (r.Verdict == model.VerdictFailed || r.Verdict == model.VerdictInconclusive) {
+		b.WriteString("**Dry run:** this verdict did not fail the step.\n\n")
+	}
+}
+
+// versionMarkdown shows a commit SHA short and as code (it is hex, so safe in a code span)
+// and any other version escaped.
+func versionMarkdown(v string) string {
+	if isHex(v) {
+		return "`" + shortVersion(v) + "`"
+	}
+	return escapeCapped(v, 40)
+}
+
+// writeExplanation writes the blockquote saying why: the reason and, for the finding that
+// decided the verdict, what was seen against what was expected and when.
+func writeExplanation(b *strings.Builder, r model.Report) {
+	why := explanation(r)
+	if r.Verdict == model.VerdictCancelled && r.Reason != "" {
+		why = r.Reason + "; " + why
+	}
+	b.WriteString("> " + EscapeMarkdown(why) + "\n")
+	if f, ok := keyFinding(r); ok {
+		facts := append([]string{"**" + escapeCapped(f.Check, 60) + "**"}, findingFacts(f, r.StartedAt)...)
+		b.WriteString(">\n> " + strings.Join(facts, " · ") + "\n")
+	}
+	b.WriteString("\n")
+}
