@@ -18,19 +18,25 @@ func (r *runner) report(res model.Result) model.Report {
 		SchemaVersion: model.ReportSchemaVersion, Tool: "deploywatch", Version: r.env.Version,
 		Mode: string(r.cfg.Mode), Environment: r.cfg.Environment, Description: r.cfg.Description,
 		ExpectedVersion: r.cfg.ExpectedVersion, DryRun: r.cfg.DryRun, FailOn: r.cfg.FailOn,
-		Run: r.p.Context(), Result: res, Signals: map[model.Signal]bool{},
+		Run: r.p.Context(), Result: res, Signals: signalsOf(res.Findings),
 		DeploymentID: r.cfg.DeploymentID, ReportPath: r.cfg.ReportPath, Warnings: r.warnings,
 	}
+	return rep
+}
+
+// signalsOf sets every output signal: true when a breach that counted fired it. A breach
+// confirmed and cleared within the warm-up grace did not count.
+func signalsOf(findings []model.Finding) map[model.Signal]bool {
+	signals := map[model.Signal]bool{}
 	for _, s := range model.Signals() {
-		rep.Signals[s] = false
+		signals[s] = false
 	}
-	for _, f := range res.Findings {
-		// A breach that cleared within the warm-up grace set no signal.
+	for _, f := range findings {
 		if f.Type == model.FindingBreach && (f.Fatal || f.Phase != model.PhaseWarmup) && f.Signal != "" {
-			rep.Signals[f.Signal] = true
+			signals[f.Signal] = true
 		}
 	}
-	return rep
+	return signals
 }
 
 // finalize writes everything a run leaves behind, most important first: the JSON report,

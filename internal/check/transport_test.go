@@ -199,11 +199,11 @@ func TestTransportFailures(t *testing.T) {
 		{
 			name: "invalid_url",
 			setup: func(t *testing.T) (string, HTTPConfig, model.CheckSpec) {
-				return "http://deployer:" + secretPassword + "@127.0.0.1:80:80/x?token=" + secretQuery, secretConfig(),
+				return "http://deployer:" + secretPassword + "@127.0.0.1:8o/x?token=" + secretQuery, secretConfig(),
 					testSpec(model.KindReadiness, model.SignalHealth)
 			},
 			want: func(shown string) model.Measurement {
-				return probeErr("GET " + shown + `: invalid URL: invalid port ":80:80" after host`)
+				return probeErr("GET " + shown + `: invalid URL: invalid port ":8o" after host`)
 			},
 		},
 		{

@@ -1,0 +1,295 @@
+package main_test
+
+import (
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/deploywatch/deploywatch/internal/demo"
+)
+
+// signals are the boolean outputs of the contract.
+var signals = []string{"error_rate_exceeded", "latency_exceeded", "unhealthy_pods", "restarts_exceeded",
+	"resources_exceeded", "health_check_failed", "smoke_tests_failed", "version_mismatch", "rolled_back"}
+
+// allOutputs are every output action.yml declares; each run must write them all.
+var allOutputs = append([]string{"status", "error_rate", "p99_latency_ms", "baseline_p99_latency_ms", "detected_after_s",
+	"deployment_id", "started_at", "comment_url", "report_path", "summary"}, signals...)
+
+// nextCheckpoint is the checkpoint after the onset of the faults below (schedule 1s,4s):
+// a failure must be caught before it, within two intervals, not at it.
+const (
+	onset          = 1500 * time.Millisecond
+	nextCheckpoint = 4 * time.Second
+)
+
+func TestActionRuns(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		fault      demo.Fault
+		onset      time.Duration
+		with       map[string]string
+		wantExit   int
+		wantStatus string
+		wantTrue   []string
+		wantLog    string
+	}{
+		{name: "healthy", fault: demo.FaultNone, wantExit: 0, wantStatus: "healthy",
+			wantLog: annotation("notice", "deploywatch: healthy")},
+		{name: "readiness_failing", fault: demo.FaultReadiness, onset: onset, wantExit: 1, wantStatus: "failed",
+			wantTrue: []string{"health_check_failed"}, wantLog: annotation("error", "deploywatch: critical readiness")},
+		{name: "version_mismatch", fault: demo.FaultVersion, wantExit: 1, wantStatus: "failed",
+			wantTrue: []string{"version_mismatch"}, wantLog: annotation("error", "deploywatch: critical version")},
+		{name: "smoke_test_failing", fault: demo.FaultSmoke, onset: onset, wantExit: 1, wantStatus: "failed",
+			wantTrue: []string{"smoke_tests_failed"}, wantLog: annotation("error", "deploywatch: critical smoke")},
+		{name: "service_stops_answering", fault: demo.FaultHang, onset: onset, wantExit: 1, wantStatus: "failed",
+			wantTrue: []string{"health_check_failed"}, wantLog: "no response within 1s"},
+		{name: "service_refuses_connections", fault: demo.FaultCrash, onset: onset, wantExit: 1, wantStatus: "failed",
+			wantTrue: []string{"health_check_failed"}, wantLog: "connection refused"},
+		{name: "info_unreadable", fault: demo.FaultBadInfo, wantExit: 3, wantStatus: "inconclusive",
+			wantLog: annotation("warning", "deploywatch: probe failing: version")},
+		{name: "dependency_degraded", fault: demo.FaultDependency, onset: onset, wantExit: 0, wantStatus: "degraded",
+			wantTrue: []string{"health_check_failed"}, wantLog: annotation("warning", "deploywatch: warning readiness")},
+		{name: "dry_run_does_not_fail_the_step", fault: demo.FaultReadiness, onset: onset, with: map[string]string{"dry_run": "true"},
+			wantExit: 0, wantStatus: "failed", wantTrue: []string{"health_check_failed"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			svc := service(t)
+			with := standardInputs(svc.URL())
+			for k, v := range tt.with {
+				with[k] = v
+			}
+			s := newStep(t, with)
+			if tt.onset == 0 {
+				svc.SetFault(tt.fault)
+			}
+			s.start()
+			faultAt := make(chan time.Time, 1)
+			if tt.onset > 0 {
+				timer := time.AfterFunc(tt.onset, func() { faultAt <- time.Now(); svc.SetFault(tt.fault) })
+				t.Cleanup(func() { timer.Stop() })
+			}
+			code := s.wait(30 * time.Second)
+			log := s.stdout.String()
+			if code != tt.wantExit {
+				t.Errorf("exit code %d, want %d; log:\n%s", code, tt.wantExit, log)
+			}
+			outs := s.outputs()
+			for _, name := range allOutputs {
+				if _, ok := outs[name]; !ok {
+					t.Errorf("output %s not written", name)
+				}
+			}
+			if outs["status"] != tt.wantStatus {
+				t.Errorf("status = %q, want %q (summary %q)", outs["status"], tt.wantStatus, outs["summary"])
+			}
+			for _, sig := range signals {
+				want := contains(tt.wantTrue, sig)
+				if got := outs[sig]; got != map[bool]string{true: "true", false: "false"}[want] {
+					t.Errorf("%s = %q, want %v", sig, got, want)
+				}
+			}
+			if tt.wantLog != "" && !strings.Contains(log, tt.wantLog) {
+				t.Errorf("log lacks %q:\n%s", tt.wantLog, log)
+			}
+			if !strings.Contains(log, "::group::Verify") || !strings.Contains(log, "::endgroup::") {
+				t.Errorf("no ::group:: per phase in the log:\n%s", log)
+			}
+			sum := s.summaryText()
+			if !strings.Contains(sum, "deploywatch — "+tt.wantStatus) || !strings.Contains(sum, "| Check | Result | Value | Expected |") {
+				t.Errorf("job summary lacks the verdict or the checks table:\n%s", sum)
+			}
+			if outs["report_path"] != "deploywatch-report.json" || s.report()["status"] != tt.wantStatus {
+				t.Errorf("report_path %q, report status %v", outs["report_path"], s.report()["status"])
+			}
+			if strings.Contains(withoutMasks(log)+sum+readFile(s.output), "probe-secret-value-42") {
+				t.Error("the http_headers secret leaks")
+			}
+			s.noSecrets()
+			if tt.wantStatus == "failed" {
+				var at time.Time
+				select {
+				case at = <-faultAt:
+				default:
+				}
+				checkDetection(t, s, outs, at)
+			}
+		})
+	}
+}
+
+// checkDetection verifies a failure was confirmed before the next checkpoint (not at it)
+// and logs the delay from the fault's onset, the number the README quotes.
+func checkDetection(t *testing.T, s *step, outs map[string]string, faultAt time.Time) {
+	t.Helper()
+	if outs["detected_after_s"] == "" {
+		t.Fatal("detected_after_s empty on a failed run")
+	}
+	confirmed, started := firstFatal(t, s.report())
+	if faultAt.IsZero() {
+		return
+	}
+	if confirmed.Sub(started) >= nextCheckpoint {
+		t.Errorf("failure confirmed at +%s, not before the next checkpoint (+%s)", confirmed.Sub(started), nextCheckpoint)
+	}
+	t.Logf("detection delay from fault onset: %s (interval 300ms, persistence 2 for critical, 1 for emergency)", confirmed.Sub(faultAt).Round(time.Millisecond))
+}
+
+func firstFatal(t *testing.T, r map[string]any) (confirmed, started time.Time) {
+	t.Helper()
+	started, err := time.Parse(time.RFC3339Nano, r["started_at"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range r["findings"].([]any) {
+		f := f.(map[string]any)
+		if f["fatal"] == true {
+			c, err := time.Parse(time.RFC3339Nano, f["confirmed_at"].(string))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c, started
+		}
+	}
+	t.Fatal("no fatal finding in the report")
+	return
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func TestActionInvalidInputs(t *testing.T) {
+	t.Parallel()
+	s := newStep(t, map[string]string{
+		"interval":     "10",
+		"fail_on":      "fatal",
+		"health_url":   "localhost:8080/ready",
+		"smoke_tests":  "GTE https://api.example.com/x",
+		"http_headers": "Authorization Bearer " + fakeToken,
+		"schedule":     "30s,10s",
+	})
+	s.start()
+	if code := s.wait(10 * time.Second); code != 2 {
+		t.Errorf("exit code %d, want 2", code)
+	}
+	log := s.stdout.String()
+	for _, input := range []string{"interval", "fail_on", "health_url", "smoke_tests line 1", "http_headers", "schedule"} {
+		if !strings.Contains(log, annotation("error", "deploywatch: invalid input "+input)) {
+			t.Errorf("input %s not named in an error annotation:\n%s", input, log)
+		}
+	}
+	for _, want := range []string{`"10"`, "needs a unit", "allowed: warning, critical, emergency", "(value hidden: secret)"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("log lacks %q", want)
+		}
+	}
+	if strings.Contains(withoutMasks(log), fakeToken) {
+		t.Error("an invalid secret input is echoed")
+	}
+}
+
+func TestActionCancelled(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		// fault is set just before the signal: FaultHang leaves a request in flight.
+		fault   demo.Fault
+		signals []syscall.Signal
+	}{
+		{"sigint_between_rounds", demo.FaultNone, []syscall.Signal{syscall.SIGINT}},
+		{"sigint_during_a_hung_request", demo.FaultHang, []syscall.Signal{syscall.SIGINT}},
+		{"sigterm_after_sigint", demo.FaultHang, []syscall.Signal{syscall.SIGINT, syscall.SIGTERM}},
+		{"sigterm_alone", demo.FaultNone, []syscall.Signal{syscall.SIGTERM}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			svc := service(t)
+			with := standardInputs(svc.URL())
+			with["schedule"], with["cooldown"], with["http_timeout"] = "1m,2m", "1m", "30s"
+			s := newStep(t, with)
+			s.start()
+			// Wait until monitoring is under way, then cancel as the runner does.
+			deadline := time.Now().Add(10 * time.Second)
+			for !strings.Contains(s.stdout.String(), "::group::Monitor") {
+				if time.Now().After(deadline) {
+					t.Fatalf("monitoring never started:\n%s", s.stdout.String())
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			svc.SetFault(tt.fault)
+			time.Sleep(400 * time.Millisecond) // a round starts and, with FaultHang, blocks
+			sent := time.Now()
+			for _, sig := range tt.signals {
+				if err := s.cmd.Process.Signal(sig); err != nil {
+					t.Fatal(err)
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			// The runner sends SIGTERM 7.5 s after SIGINT and kills 2.5 s later; the contract
+			// is to be done within 5 s. Exiting later fails the test.
+			code := s.wait(5 * time.Second)
+			t.Logf("exited %s after the first signal", time.Since(sent).Round(time.Millisecond))
+			if code != 3 {
+				t.Errorf("exit code %d, want 3", code)
+			}
+			outs := s.outputs()
+			if outs["status"] != "cancelled" || outs["health_check_failed"] != "false" || outs["started_at"] == "" {
+				t.Errorf("outputs after cancel: %v\n%s", outs, s.stdout.String())
+			}
+			if !strings.Contains(s.summaryText(), "deploywatch — cancelled") {
+				t.Errorf("summary not written on cancel:\n%s", s.summaryText())
+			}
+			if s.report()["status"] != "cancelled" {
+				t.Error("report not written on cancel")
+			}
+		})
+	}
+}
+
+func TestActionOutputFileMissing(t *testing.T) {
+	t.Parallel()
+	svc := service(t)
+	s := newStep(t, standardInputs(svc.URL()))
+	s.cmd.Env = append(s.cmd.Env, "GITHUB_OUTPUT=")
+	_ = os.Remove(s.output)
+	s.start()
+	if code := s.wait(30 * time.Second); code != 0 {
+		t.Errorf("exit code %d, want 0 (a missing output file does not change the verdict)", code)
+	}
+	if !strings.Contains(s.stdout.String(), annotation("warning", "deploywatch: outputs not written")) {
+		t.Errorf("no warning about the outputs:\n%s", s.stdout.String())
+	}
+	if s.report()["status"] != "healthy" {
+		t.Error("report not written")
+	}
+}
+
+// annotation is how a workflow command starts for a title: the runner's protocol escapes
+// ':' and ',' in properties (it unescapes them before showing the annotation).
+func annotation(level, title string) string {
+	title = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(title)
+	return "::" + level + " title=" + title
+}
+
+// withoutMasks drops the ::add-mask:: lines, the one place a secret may be printed.
+func withoutMasks(log string) string {
+	var keep []string
+	for _, l := range strings.Split(log, "\n") {
+		if !strings.HasPrefix(l, "::add-mask::") {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep, "\n")
+}
