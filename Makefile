@@ -4,7 +4,10 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 BIN      := bin/deploywatch
 
-.PHONY: all build test lint demo fmt-check vet clean
+TOOLS    := $(CURDIR)/bin/tools
+ACTIONLINT_VERSION := v1.7.12
+
+.PHONY: all build test lint demo fmt-check vet actionlint clean
 
 all: build
 
@@ -13,7 +16,7 @@ build:
 
 # test is what CI runs: formatting, vet, then every test with the race detector. The
 # end-to-end tests build the binary and run it the way the GitHub runner runs the action.
-test: fmt-check vet
+test: fmt-check vet actionlint
 	$(GO) test -race -count=1 -shuffle=on -timeout=15m ./...
 
 fmt-check:
@@ -23,11 +26,15 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 
-# lint adds actionlint over the workflows (it also checks how they use ./action.yml).
-ACTIONLINT := $(shell $(GO) env GOPATH)/bin/actionlint
-lint: fmt-check vet
-	@test -x $(ACTIONLINT) || $(GO) install github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
-	$(ACTIONLINT) -no-color
+# actionlint checks the workflows, including how they use ./action.yml (unknown inputs,
+# outputs that do not exist). Installed from the module proxy when missing.
+actionlint: $(TOOLS)/actionlint
+	$(TOOLS)/actionlint -no-color
+
+$(TOOLS)/actionlint:
+	GOBIN=$(TOOLS) $(GO) install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+
+lint: fmt-check vet actionlint
 
 demo:
 	$(GO) run ./cmd/deploywatch demo

@@ -142,7 +142,7 @@ func newStep(t *testing.T, with map[string]string) *step {
 
 func writeEvent(t *testing.T, path string) {
 	t.Helper()
-	data, err := os.ReadFile("testdata/pull_request.json")
+	data, err := os.ReadFile("../../testdata/github/events/pull_request.opened.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,4 +300,3 @@ func (b *lockedBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
-

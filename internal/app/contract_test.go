@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/santhosh-tekuri/jsonschema/v6"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/deploywatch/deploywatch/internal/config"
@@ -154,5 +156,48 @@ func TestContractREADME(t *testing.T) {
 	}
 	if doc != want {
 		t.Errorf("README.md's input or output table is out of date; run: go test ./internal/app -run Contract -update")
+	}
+}
+
+// TestContractActionYAMLSchema validates action.yml against SchemaStore's schema for
+// GitHub Action metadata.
+func TestContractActionYAMLSchema(t *testing.T) {
+	raw, err := os.ReadFile("../../testdata/schemas/github-action.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	schemaDoc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource("github-action.json", schemaDoc); err != nil {
+		t.Fatal(err)
+	}
+	schema, err := c.Compile("github-action.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile("../../action.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc any
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	j, _ := json.Marshal(doc)
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(j))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := schema.Validate(inst); err != nil {
+		t.Errorf("action.yml does not validate against SchemaStore's github-action.json: %v", err)
+	}
+	// The check has teeth: a misspelt runner is rejected.
+	broken := inst.(map[string]any)
+	broken["runs"] = map[string]any{"using": "dockr", "image": "Dockerfile"}
+	if err := schema.Validate(broken); err == nil {
+		t.Error("the schema accepts runs.using: dockr")
 	}
 }

@@ -26,7 +26,7 @@ func runnerEnv(overrides map[string]string) func(string) string {
 		"GITHUB_SHA":         "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567",
 		"GITHUB_REF":         "refs/heads/main",
 		"GITHUB_EVENT_NAME":  "push",
-		"GITHUB_EVENT_PATH":  filepath.Join("testdata", "events", "push.json"),
+		"GITHUB_EVENT_PATH":  filepath.Join("..", "..", "..", "testdata", "github", "events", "push.json"),
 		"GITHUB_ACTOR":       "monalisa",
 		"GITHUB_RUN_ID":      "8123460000",
 		"GITHUB_RUN_ATTEMPT": "1",
@@ -63,7 +63,9 @@ func pushContext() model.RunContext {
 	}
 }
 
-func event(name string) string { return filepath.Join("testdata", "events", name) }
+func event(name string) string {
+	return filepath.Join("..", "..", "..", "testdata", "github", "events", name)
+}
 
 func TestContext(t *testing.T) {
 	t.Parallel()
