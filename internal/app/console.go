@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/deploywatch/deploywatch/internal/model"
 	"github.com/deploywatch/deploywatch/internal/platform"
@@ -14,19 +13,19 @@ import (
 
 // console publishes lifecycle events to the CI log: a group per phase, a line per
 // checkpoint and finding, and a line per measurement that says something new — a check's
-// first result, a change of outcome, anything not passing. A steady stream of passes stays
-// out of the log; checkpoints summarise it.
+// first result, or an observation that differs from its previous one. A steady stream of
+// passes, or of the same error, stays out of the log; checkpoints and findings summarise it.
 type console struct {
 	p platform.Platform
 	// annotate raises annotations for findings and the verdict (not on a terminal, where
 	// they would repeat the line above).
 	annotate bool
 	mu       sync.Mutex
-	last     map[string]model.Outcome
+	last     map[string]string
 }
 
 func newConsole(p platform.Platform) *console {
-	return &console{p: p, annotate: p.Name() != "local", last: map[string]model.Outcome{}}
+	return &console{p: p, annotate: p.Name() != "local", last: map[string]string{}}
 }
 
 func (c *console) Publish(_ context.Context, ev model.Event) {
@@ -34,7 +33,7 @@ func (c *console) Publish(_ context.Context, ev model.Event) {
 	defer c.mu.Unlock()
 	switch ev.Kind {
 	case model.EventPhase:
-		c.p.Group(fmt.Sprintf("%s (+%s)", ev.Phase.Title(), elapsed(ev.Status.Elapsed)))
+		c.p.Group(fmt.Sprintf("%s (+%s)", ev.Phase.Title(), report.FormatOffset(ev.Status.Elapsed)))
 	case model.EventFinished:
 		c.p.EndGroup()
 	case model.EventMeasured:
@@ -44,7 +43,7 @@ func (c *console) Publish(_ context.Context, ev model.Event) {
 	}
 	if lvl, text, ok := report.Line(ev); ok {
 		if ev.Kind != model.EventStarted && ev.Kind != model.EventFinished {
-			text = fmt.Sprintf("+%-5s %s", elapsed(ev.Status.Elapsed), text)
+			text = fmt.Sprintf("+%-5s %s", report.FormatOffset(ev.Status.Elapsed), text)
 		}
 		c.p.Log(platformLevel(lvl), text)
 	}
@@ -66,9 +65,11 @@ func (c *console) worthALine(m *model.Measurement) bool {
 	if m == nil {
 		return false
 	}
+	// Latency is left out: it differs every time and says nothing new on its own.
+	key := strings.Join([]string{string(m.Outcome), m.Value, m.Expected, m.Message, m.ProbeError}, "\x00")
 	prev, seen := c.last[m.Check]
-	c.last[m.Check] = m.Outcome
-	return !seen || prev != m.Outcome || m.Outcome != model.OutcomePass
+	c.last[m.Check] = key
+	return !seen || prev != key
 }
 
 // verdictNote annotates the verdict where annotations are shown apart from the log.
@@ -78,19 +79,6 @@ func (c *console) verdictNote(rep model.Report) {
 	}
 	line := strings.TrimPrefix(report.SummaryLine(rep), string(rep.Verdict)+": ")
 	c.p.Annotate(verdictLevel(rep.Verdict), "deploywatch: "+string(rep.Verdict), line)
-}
-
-// elapsed is an offset as a reader wants it: tenths of a second early on, seconds later.
-func elapsed(d time.Duration) string {
-	if d < 10*time.Second {
-		d = d.Round(100 * time.Millisecond)
-	} else {
-		d = d.Round(time.Second)
-	}
-	if d == 0 {
-		return "0s"
-	}
-	return report.FormatDuration(d)
 }
 
 func findingDetail(f model.Finding) string {

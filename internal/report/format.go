@@ -60,7 +60,18 @@ func offset(start, at time.Time) string {
 	if start.IsZero() || at.IsZero() {
 		return ""
 	}
-	return "+" + FormatDuration(at.Sub(start))
+	return "+" + FormatOffset(at.Sub(start))
+}
+
+// FormatOffset prints a time since the start of a run: tenths of a second early on, whole
+// seconds from 10s, so "+21µs" reads "+0s" and "+6.03s" reads "+6s".
+func FormatOffset(d time.Duration) string {
+	if d < 10*time.Second {
+		d = d.Round(100 * time.Millisecond)
+	} else {
+		d = d.Round(time.Second)
+	}
+	return FormatDuration(d)
 }
 
 // millis is d in milliseconds with at most one decimal, for JSON.

@@ -103,7 +103,7 @@ func measuredLine(m model.Measurement, width int) (Level, string) {
 		level = LevelError
 	}
 	text := "✗ " + name + " " + observed(m, "breach")
-	if e := line(m.Expected, 60); e != "" {
+	if e := shortSHA(line(m.Expected, 60)); e != "" {
 		text += " (expected " + e + ")"
 	}
 	text += " in " + FormatDuration(m.Latency)
@@ -127,10 +127,7 @@ func measuredLine(m model.Measurement, width int) (Level, string) {
 // SHA is shortened: 12 characters identify it in a log.
 func observed(m model.Measurement, fallback string) string {
 	if v := line(m.Value, 60); v != "" {
-		if len(v) == 40 && isHex(v) {
-			return v[:12]
-		}
-		return v
+		return shortSHA(v)
 	}
 	if msg := line(m.Message, 120); msg != "" {
 		return msg
@@ -217,4 +214,12 @@ func finishedLine(s model.Status) (Level, string) {
 		r.DetectedAfter = &after
 	}
 	return level, "── verdict " + SummaryLine(r)
+}
+
+// shortSHA shortens a full commit SHA to the 12 characters that identify it in a log.
+func shortSHA(v string) string {
+	if len(v) == 40 && isHex(v) {
+		return v[:12]
+	}
+	return v
 }
