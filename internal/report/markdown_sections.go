@@ -26,14 +26,13 @@ func writeChecks(b *strings.Builder, r model.Report, bud budget) {
 		case m.Outcome == model.OutcomeError && m.Value == "":
 			result, value, expected = outcomeMarkdown(m.Outcome), cell(m.ProbeError, 80), cell(m.Expected, 80)
 		default:
-			result, value, expected = outcomeMarkdown(m.Outcome), cell(m.Value, 80), cell(m.Expected, 80)
+			result, value, expected = outcomeMarkdown(m.Outcome), cell(shortSHA(m.Value), 80), cell(shortSHA(m.Expected), 80)
 		}
 		p95 := "—"
 		if c.Latency.Count > 0 {
 			p95 = FormatDuration(c.Latency.P95)
 		}
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %d (%d ✓ · %d ✗ · %d ⚠ err) |\n",
-			cell(c.Spec.Name, 60), result, value, expected, p95, c.Runs, c.Passes, c.Breaches, c.Errors)
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", cell(c.Spec.Name, 60), result, value, expected, p95, runCounts(c))
 	}
 	if n := len(r.Checks) - len(shown); n > 0 {
 		fmt.Fprintf(b, "\n_%s not shown to keep this summary short; the JSON report has them all._\n", plural(n, "more check", "more checks"))
@@ -168,7 +167,7 @@ func writeTimeline(b *strings.Builder, r model.Report, bud budget) {
 		tail = bud.timeline - head
 	}
 	row := func(e model.TimelineEntry) {
-		fmt.Fprintf(b, "| +%s | %s | %s |\n", FormatDuration(e.Elapsed), cell(e.Phase.Title(), 20), cell(e.Text, 200))
+		fmt.Fprintf(b, "| +%s | %s | %s |\n", FormatOffset(e.Elapsed), cell(e.Phase.Title(), 20), cell(e.Text, 200))
 	}
 	for _, e := range r.Timeline[:head] {
 		row(e)
@@ -180,4 +179,13 @@ func writeTimeline(b *strings.Builder, r model.Report, bud budget) {
 		}
 	}
 	b.WriteString("\n</details>\n\n")
+}
+
+// runCounts is "12 (10 ✓ · 2 ✗)", with " · 1 probe error" when there were any.
+func runCounts(c model.CheckStatus) string {
+	s := fmt.Sprintf("%d (%d ✓ · %d ✗", c.Runs, c.Passes, c.Breaches)
+	if c.Errors > 0 {
+		s += " · " + plural(c.Errors, "probe error", "probe errors")
+	}
+	return s + ")"
 }
