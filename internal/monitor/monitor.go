@@ -107,8 +107,9 @@ func (r *runner) loop(ctx context.Context) bool {
 }
 
 // round runs every check once, concurrently, and returns the measurements in check order.
+// Each is stamped when its probe completed: that is when the monitor knew, so a service
+// that hangs until the timeout is not reported as detected earlier than it was.
 func (r *runner) round(ctx context.Context) []model.Measurement {
-	now := time.Now()
 	out := make([]model.Measurement, len(r.o.Checks))
 	var wg sync.WaitGroup
 	for i, c := range r.o.Checks {
@@ -118,18 +119,24 @@ func (r *runner) round(ctx context.Context) []model.Measurement {
 				if p := recover(); p != nil {
 					out[i] = model.Measurement{Check: c.Spec().Name, ProbeError: fmt.Sprintf("check panicked: %v", p)}
 				}
+				out[i].At = time.Now()
 			}()
 			out[i] = c.Run(ctx)
 		})
 	}
 	wg.Wait()
-	for i := range out {
-		out[i].At = now
-	}
 	return out
 }
 
+// observe judges a round's measurements, then publishes them and the findings they changed.
+// The round is one instant: its events share one snapshot of the run, taken after it, so
+// the cost per round stays linear in the number of checks.
 func (r *runner) observe(ctx context.Context, phase model.Phase, ms []model.Measurement) {
+	type judged struct {
+		m       model.Measurement
+		changes []analysis.Change
+	}
+	var round []judged
 	for _, m := range ms {
 		if ctx.Err() != nil && m.ProbeError != "" {
 			// The probe was cut short by cancellation; it says nothing about the service.
@@ -139,10 +146,18 @@ func (r *runner) observe(ctx context.Context, phase model.Phase, ms []model.Meas
 		if err != nil {
 			continue
 		}
-		r.publish(ctx, model.Event{Kind: model.EventMeasured, At: m.At, Measurement: &m})
-		for _, c := range changes {
+		round = append(round, judged{m, changes})
+	}
+	if len(round) == 0 {
+		return
+	}
+	status, d := r.snapshot(time.Now())
+	for _, j := range round {
+		m := j.m
+		r.o.Publisher.Publish(ctx, model.Event{Kind: model.EventMeasured, At: m.At, Phase: r.phase, Measurement: &m, Status: status})
+		for _, c := range j.changes {
 			f := c.Finding
-			r.emit(ctx, model.Event{Kind: c.Kind, At: m.At, Finding: &f}, findingText(c))
+			r.record(ctx, model.Event{Kind: c.Kind, At: m.At, Phase: r.phase, Finding: &f, Status: status}, d, findingText(c))
 		}
 	}
 }
@@ -171,15 +186,16 @@ func (r *runner) enter(ctx context.Context, phase model.Phase) {
 }
 
 func (r *runner) checkpoint(ctx context.Context, cp time.Duration) {
-	d := analysis.Provisional(r.eval.Findings(), r.eval.Checks())
+	at := time.Now()
+	status, d := r.snapshot(at)
 	active := 0
-	for _, f := range r.eval.Findings() {
+	for _, f := range status.Findings {
 		if f.Active {
 			active++
 		}
 	}
 	text := fmt.Sprintf("checkpoint %s: %d active finding(s), %s so far", shortDuration(cp), active, d.Verdict)
-	r.emit(ctx, model.Event{Kind: model.EventCheckpoint, Checkpoint: cp}, text)
+	r.record(ctx, model.Event{Kind: model.EventCheckpoint, At: at, Phase: r.phase, Checkpoint: cp, Status: status}, d, text)
 }
 
 func (r *runner) finish(ctx context.Context, cancelled bool) model.Result {
@@ -187,7 +203,9 @@ func (r *runner) finish(ctx context.Context, cancelled bool) model.Result {
 	d := analysis.Decide(findings, checks, cancelled)
 	r.phase = model.PhaseVerdict
 	now := time.Now()
-	r.emitDecided(ctx, model.Event{Kind: model.EventFinished, At: now}, d, fmt.Sprintf("%s: %s", d.Verdict, d.Reason))
+	status, _ := r.snapshot(now)
+	status.Verdict, status.Reason = d.Verdict, d.Reason
+	r.record(ctx, model.Event{Kind: model.EventFinished, At: now, Phase: r.phase, Status: status}, d, fmt.Sprintf("%s: %s", d.Verdict, d.Reason))
 	res := model.Result{
 		StartedAt: r.start, FinishedAt: now, Verdict: d.Verdict, Reason: d.Reason,
 		Checks: checks, Findings: findings, Timeline: r.timeline,
@@ -205,15 +223,17 @@ func (r *runner) finish(ctx context.Context, cancelled bool) model.Result {
 
 // emit publishes an event with a fresh status snapshot and records it in the timeline.
 func (r *runner) emit(ctx context.Context, ev model.Event, text string) {
-	r.emitDecided(ctx, ev, analysis.Provisional(r.eval.Findings(), r.eval.Checks()), text)
-}
-
-func (r *runner) emitDecided(ctx context.Context, ev model.Event, d analysis.Decision, text string) {
 	if ev.At.IsZero() {
 		ev.At = time.Now()
 	}
-	ev = r.stamp(ev, d)
-	entry := model.TimelineEntry{At: ev.At, Elapsed: ev.Status.Elapsed, Kind: ev.Kind, Phase: ev.Phase, Verdict: d.Verdict, Text: text}
+	status, d := r.snapshot(ev.At)
+	ev.Phase, ev.Status = r.phase, status
+	r.record(ctx, ev, d, text)
+}
+
+// record keeps an event in the timeline and publishes it.
+func (r *runner) record(ctx context.Context, ev model.Event, d analysis.Decision, text string) {
+	entry := model.TimelineEntry{At: ev.At, Elapsed: ev.At.Sub(r.start), Kind: ev.Kind, Phase: ev.Phase, Verdict: d.Verdict, Text: text}
 	if len(r.timeline) < maxTimeline {
 		r.timeline = append(r.timeline, entry)
 	} else {
@@ -225,20 +245,14 @@ func (r *runner) emitDecided(ctx context.Context, ev model.Event, d analysis.Dec
 	r.o.Publisher.Publish(ctx, ev)
 }
 
-func (r *runner) publish(ctx context.Context, ev model.Event) {
-	r.o.Publisher.Publish(ctx, r.stamp(ev, analysis.Provisional(r.eval.Findings(), r.eval.Checks())))
-}
-
-func (r *runner) stamp(ev model.Event, d analysis.Decision) model.Event {
-	if ev.At.IsZero() {
-		ev.At = time.Now()
-	}
-	ev.Phase = r.phase
-	ev.Status = model.Status{
-		StartedAt: r.start, Elapsed: ev.At.Sub(r.start), Phase: r.phase, Verdict: d.Verdict, Reason: d.Reason,
-		Checks: r.eval.Checks(), Findings: r.eval.Findings(),
-	}
-	return ev
+// snapshot is the state of the run at, with its provisional verdict.
+func (r *runner) snapshot(at time.Time) (model.Status, analysis.Decision) {
+	findings, checks := r.eval.Findings(), r.eval.Checks()
+	d := analysis.Provisional(findings, checks)
+	return model.Status{
+		StartedAt: r.start, Elapsed: at.Sub(r.start), Phase: r.phase, Verdict: d.Verdict, Reason: d.Reason,
+		Checks: checks, Findings: findings,
+	}, d
 }
 
 // sleepUntil waits for the wall-clock instant t or the end of ctx; it reports whether t

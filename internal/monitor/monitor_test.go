@@ -300,3 +300,33 @@ func TestResumeFromEarlierStart(t *testing.T) {
 		}
 	})
 }
+
+// slowFailing hangs for d before answering 503, as a service stuck behind a timeout would.
+type slowFailing struct {
+	d     time.Duration
+	onset time.Duration
+	start time.Time
+}
+
+func (c slowFailing) Spec() model.CheckSpec {
+	return model.CheckSpec{Name: "slow", Severity: model.SeverityCritical, Persistence: 2, MaxProbeErrors: 3}
+}
+
+func (c slowFailing) Run(context.Context) model.Measurement {
+	if time.Since(c.start) < c.onset {
+		return model.Measurement{Check: "slow"}
+	}
+	time.Sleep(c.d)
+	return model.Measurement{Check: "slow", Breach: true, Severity: model.SeverityEmergency, Message: "no response within 5s"}
+}
+
+func TestDetectionCountsTheProbeTime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		res := Run(t.Context(), Options{Checks: []check.Check{slowFailing{d: 5 * s, onset: 15 * s, start: start}}, Plan: defaultPlan, FailOn: model.SeverityCritical})
+		// The round at +20s hangs until +25s: that is when the monitor knew.
+		if res.DetectedAfter == nil || *res.DetectedAfter != 25*s {
+			t.Fatalf("detected after %v, want 25s", res.DetectedAfter)
+		}
+	})
+}
