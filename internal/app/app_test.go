@@ -266,3 +266,14 @@ func TestReportSignals(t *testing.T) {
 		}
 	}
 }
+
+func TestUnknownFlagSuggestsInput(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t, nil)
+	if code := e.run(t.Context(), "run", "--helth-url", "https://x"); code != ExitInvalid {
+		t.Fatalf("exit %d", code)
+	}
+	if want := "unknown flag --helth-url; did you mean --health-url?"; !strings.Contains(e.stdout.String(), want) {
+		t.Errorf("output lacks %q:\n%s", want, e.stdout.String())
+	}
+}

@@ -3,6 +3,7 @@ package app
 import (
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 	"time"
@@ -15,7 +16,11 @@ import (
 
 // validateCommand loads a configuration like a run would and prints what it would do.
 func validateCommand(env Env, args []string) int {
-	rc := model.RunContext{SHA: env.Getenv("GITHUB_SHA")}
+	// The run context gives the defaults a run would get (expected_version on GitHub).
+	var rc model.RunContext
+	if p, _, err := choosePlatform(Env{Getenv: env.Getenv, Stdout: io.Discard}); err == nil {
+		rc = p.Context()
+	}
 	src, err := sources(env, "validate", args, nil, rc)
 	if errors.Is(err, errHelp) {
 		return ExitOK

@@ -70,6 +70,11 @@ func invalid(p platform.Platform, err error) int {
 	}
 	p.Log(platform.LevelError, fmt.Sprintf("deploywatch: %d configuration problem(s); nothing was monitored", len(ps)))
 	for _, pr := range ps {
+		if p.Name() == "local" {
+			// A terminal reads the problem itself; a title would repeat its input's name.
+			p.Log(platform.LevelError, "  "+pr.Error())
+			continue
+		}
 		p.Annotate(platform.LevelError, "deploywatch: invalid input "+pr.Input, pr.Error())
 	}
 	return ExitInvalid

@@ -29,7 +29,7 @@ func sources(env Env, name string, args []string, fixed map[string]string, rc mo
 			usage(env.Stdout)
 			return src, errHelp
 		}
-		return src, config.Problems{{Input: "command line", Msg: err.Error() + " (see deploywatch help)"}}
+		return src, config.Problems{{Input: "command line", Msg: flagError(err)}}
 	}
 	if fs.NArg() > 0 {
 		return src, config.Problems{{Input: "command line", Msg: fmt.Sprintf("unexpected argument %q; every setting is a --flag (see deploywatch help)", fs.Arg(0))}}
@@ -70,4 +70,16 @@ func resolvePath(dir, path string) string {
 		return path
 	}
 	return filepath.Join(dir, path)
+}
+
+// flagError rewords the flag package's errors for a user: unknown flags get a suggestion.
+func flagError(err error) string {
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
+		msg = "unknown flag -" + name
+		if s := config.SuggestInput(name); s != "" {
+			msg += "; did you mean --" + strings.ReplaceAll(s, "_", "-") + "?"
+		}
+	}
+	return msg + " (see deploywatch help)"
 }

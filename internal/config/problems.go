@@ -99,6 +99,12 @@ func distance(a, b string) int {
 	return prev[len(b)]
 }
 
+// SuggestInput returns the input whose name is closest to name (snake_case or
+// kebab-case), or "" when none is close enough to be a likely typo.
+func SuggestInput(name string) string {
+	return suggest(strings.ReplaceAll(strings.TrimLeft(name, "-"), "-", "_"), inputNames())
+}
+
 // inputNames lists every input name, sorted.
 func inputNames() []string {
 	names := make([]string, 0, len(inputs))
