@@ -48,6 +48,8 @@ func (e *Evaluator) Outcome(m model.Measurement, spec model.CheckSpec) model.Out
 	switch {
 	case m.ProbeError != "":
 		return model.OutcomeError
+	case !m.Breach && m.Insufficient:
+		return model.OutcomePending
 	case !m.Breach:
 		return model.OutcomePass
 	case m.EffectiveSeverity(spec) >= e.rules.FailOn:
@@ -72,6 +74,8 @@ func (e *Evaluator) Observe(m model.Measurement, phase model.Phase) (model.Measu
 		changes = e.observeProbeError(st, m, phase)
 	case model.OutcomePass:
 		changes = e.observePass(st, m)
+	case model.OutcomePending:
+		changes = e.observePending(st, m)
 	default:
 		changes = e.observeBreach(st, m, phase)
 	}
@@ -92,6 +96,19 @@ func (e *Evaluator) observePass(st *checkState, m model.Measurement) []Change {
 		*idx = -1
 	}
 	return changes
+}
+
+// observePending handles a measurement that could not decide yet: the probe worked, so a
+// run of probe errors is over, but it says nothing for or against a breach.
+func (e *Evaluator) observePending(st *checkState, m model.Measurement) []Change {
+	st.errStreak, st.errOnset = 0, time.Time{}
+	if st.activeError < 0 {
+		return nil
+	}
+	f := &e.findings[st.activeError]
+	f.Active, f.ClearedAt = false, m.At
+	st.activeError = -1
+	return []Change{{Kind: model.EventCleared, Finding: *f}}
 }
 
 func (e *Evaluator) observeProbeError(st *checkState, m model.Measurement, phase model.Phase) []Change {

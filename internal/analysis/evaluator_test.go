@@ -216,3 +216,62 @@ func TestFindingsBounded(t *testing.T) {
 		t.Errorf("want one new finding, got %v", cs)
 	}
 }
+
+func TestPendingOutcome(t *testing.T) {
+	t.Parallel()
+	e := New([]model.CheckSpec{spec()}, Rules{FailOn: model.SeverityCritical})
+	obs := func(i int, m model.Measurement) (model.Measurement, []Change) {
+		m.Check, m.At = "ready", t0.Add(time.Duration(i)*time.Second)
+		got, cs, err := e.Observe(m, model.PhaseMonitor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got, cs
+	}
+	for i := range 4 {
+		obs(i, model.Measurement{ProbeError: "no data"})
+	}
+	m, cs := obs(4, model.Measurement{Insufficient: true, Message: "insufficient traffic: 12 requests"})
+	if m.Outcome != model.OutcomePending || len(cs) != 1 || cs[0].Kind != model.EventCleared {
+		t.Errorf("pending after probe errors: outcome %s, changes %v", m.Outcome, cs)
+	}
+	obs(5, model.Measurement{Breach: true})
+	obs(6, model.Measurement{Insufficient: true})
+	if _, cs := obs(7, model.Measurement{Breach: true}); len(cs) != 1 || !cs[0].Finding.Fatal {
+		t.Errorf("a pending measurement must not break a breach streak: %v", cs)
+	}
+	c := e.Checks()[0]
+	if c.Pending != 2 || c.Errors != 4 || c.Breaches != 2 {
+		t.Errorf("counts: %+v", c)
+	}
+	d := Decide(nil, []model.CheckStatus{{Spec: model.CheckSpec{Name: "error rate"}, Runs: 3, Pending: 3,
+		Last: &model.Measurement{Outcome: model.OutcomePending, Message: "insufficient traffic: 12 requests, need ~300"}}}, false)
+	if d.Verdict != model.VerdictInconclusive || d.Reason != "error rate: not enough evidence: insufficient traffic: 12 requests, need ~300" {
+		t.Errorf("Decide = %+v", d)
+	}
+}
+
+func TestSeriesBounded(t *testing.T) {
+	t.Parallel()
+	e := New([]model.CheckSpec{spec()}, Rules{FailOn: model.SeverityCritical})
+	const n = 1000
+	for i := range n {
+		m := model.Measurement{Check: "ready", At: t0.Add(time.Duration(i) * time.Second),
+			Metric: &model.MetricValue{Value: float64(i), HasValue: true}}
+		if _, _, err := e.Observe(m, model.PhaseMonitor); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pts := e.Checks()[0].Series
+	if len(pts) > maxSeries || len(pts) < maxSeries/2 {
+		t.Fatalf("%d points kept, want between %d and %d", len(pts), maxSeries/2, maxSeries)
+	}
+	if pts[0].Value != 0 || pts[len(pts)-1].Value < n-8 {
+		t.Errorf("series spans %v..%v, want the whole run", pts[0].Value, pts[len(pts)-1].Value)
+	}
+	for i := 1; i < len(pts); i++ {
+		if pts[i].Value-pts[i-1].Value != pts[1].Value-pts[0].Value {
+			t.Fatalf("uneven spacing at %d: %v", i, pts[i-1:i+1])
+		}
+	}
+}

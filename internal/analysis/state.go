@@ -30,6 +30,7 @@ type checkState struct {
 	activeError  int
 	latencies    []time.Duration
 	next         int
+	series       series
 }
 
 func newCheckState(s model.CheckSpec) *checkState {
@@ -49,11 +50,16 @@ func (st *checkState) record(m model.Measurement) {
 		st.status.Passes++
 	case model.OutcomeError:
 		st.status.Errors++
+	case model.OutcomePending:
+		st.status.Pending++
 	default:
 		st.status.Breaches++
 	}
 	last := m
 	st.status.Last = &last
+	if m.Metric != nil && m.Metric.HasValue {
+		st.series.add(model.Point{At: m.At, Value: m.Metric.Value})
+	}
 	if m.Outcome == model.OutcomeError && m.Latency == 0 {
 		return
 	}
@@ -114,7 +120,47 @@ func (st *checkState) snapshot() model.CheckStatus {
 		last := *s.Last
 		s.Last = &last
 	}
+	s.Series = st.series.points()
 	return s
+}
+
+// maxSeries bounds the points kept per metric for charts; a long run keeps every 2nd,
+// then every 4th value, and so on, so the chart still spans the whole run.
+const maxSeries = 240
+
+type series struct {
+	pts    []model.Point
+	stride int
+	seen   int
+}
+
+func (s *series) add(p model.Point) {
+	if s.stride == 0 {
+		s.stride = 1
+	}
+	s.seen++
+	if (s.seen-1)%s.stride != 0 {
+		return
+	}
+	if len(s.pts) == maxSeries {
+		kept := s.pts[:0]
+		for i := 0; i < len(s.pts); i += 2 {
+			kept = append(kept, s.pts[i])
+		}
+		s.pts = kept
+		s.stride *= 2
+		if (s.seen-1)%s.stride != 0 {
+			return
+		}
+	}
+	s.pts = append(s.pts, p)
+}
+
+func (s *series) points() []model.Point {
+	if len(s.pts) == 0 {
+		return nil
+	}
+	return slices.Clone(s.pts)
 }
 
 // percentile is the nearest-rank percentile of sorted values.

@@ -44,6 +44,10 @@ func decide(findings []model.Finding, checks []model.CheckStatus, cancelled, fin
 		}
 	}
 	for _, c := range checks {
+		if final && c.Last != nil && c.Last.Outcome == model.OutcomePending {
+			probe = append(probe, fmt.Sprintf("%s: not enough evidence: %s", c.Spec.Name, c.Last.Message))
+			continue
+		}
 		if final && c.Runs > 0 && c.Errors == c.Runs && !hasActiveProbeFinding(findings, c.Spec.Name) {
 			probe = append(probe, fmt.Sprintf("%s: no evidence, all %d probes failed (%s)", c.Spec.Name, c.Runs, lastProbeError(c)))
 		}

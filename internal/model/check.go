@@ -7,10 +7,16 @@ type CheckKind string
 
 // Check kinds.
 const (
-	KindReadiness CheckKind = "readiness"
-	KindLiveness  CheckKind = "liveness"
-	KindVersion   CheckKind = "version"
-	KindSmoke     CheckKind = "smoke"
+	KindReadiness  CheckKind = "readiness"
+	KindLiveness   CheckKind = "liveness"
+	KindVersion    CheckKind = "version"
+	KindSmoke      CheckKind = "smoke"
+	KindErrorRate  CheckKind = "error_rate"
+	KindLatency    CheckKind = "latency"
+	KindThroughput CheckKind = "throughput"
+	KindCPU        CheckKind = "cpu"
+	KindMemory     CheckKind = "memory"
+	KindQuery      CheckKind = "query"
 )
 
 // Signal names the boolean output a breach sets to "true". Signals are the contract's
@@ -87,21 +93,59 @@ type Measurement struct {
 	Expected string `json:"expected,omitempty"`
 	Baseline string `json:"baseline,omitempty"`
 	// Message explains the result in one line.
-	Message string  `json:"message"`
-	Parts   []Part  `json:"parts,omitempty"`
-	Outcome Outcome `json:"outcome"`
+	Message string `json:"message"`
+	Parts   []Part `json:"parts,omitempty"`
+	// Metric holds the numbers behind a metric check's measurement.
+	Metric *MetricValue `json:"metric,omitempty"`
+	// Insufficient reports that the check measured but cannot decide yet (too little
+	// traffic for its statistical test); Message says what it would need.
+	Insufficient bool    `json:"insufficient,omitempty"`
+	Outcome      Outcome `json:"outcome"`
 }
+
+// MetricValue is a numeric measurement with its reference points. Values are in Unit.
+type MetricValue struct {
+	Unit Unit `json:"unit"`
+	// Value is what was observed; HasValue is false when there was no data.
+	Value    float64 `json:"value"`
+	HasValue bool    `json:"has_value"`
+	// Baseline is the pre-deploy reference, when there is one.
+	Baseline    float64 `json:"baseline"`
+	HasBaseline bool    `json:"has_baseline"`
+	// Limit is the effective threshold the value was judged against (a relative threshold
+	// already multiplied by the baseline); Op is how: ">" means above Limit is a breach.
+	Limit float64 `json:"limit"`
+	Op    string  `json:"op"`
+	// Requests and Errors are the counts behind an error ratio since the start (evidence).
+	Requests float64 `json:"requests,omitempty"`
+	Errors   float64 `json:"errors,omitempty"`
+	// Query is the PromQL (or scrape target) the value came from, fit to show.
+	Query string `json:"query,omitempty"`
+}
+
+// Unit is the unit of a metric value.
+type Unit string
+
+// Units.
+const (
+	UnitRatio   Unit = "ratio"   // 0.01 = 1%
+	UnitSeconds Unit = "seconds" // latency
+	UnitPerSec  Unit = "per_second"
+	UnitNone    Unit = ""
+)
 
 // Outcome classifies a measurement.
 type Outcome string
 
-// Outcomes: pass, a breach below fail_on (warn), a breach at or above it (fail), or a probe
-// error (the monitoring failed, not the service).
+// Outcomes: pass, a breach below fail_on (warn), a breach at or above it (fail), a probe
+// error (the monitoring failed, not the service), or pending (too little evidence yet).
 const (
 	OutcomePass  Outcome = "pass"
 	OutcomeWarn  Outcome = "warn"
 	OutcomeFail  Outcome = "fail"
 	OutcomeError Outcome = "error"
+	// OutcomePending: measured, but not enough evidence to decide yet.
+	OutcomePending Outcome = "pending"
 )
 
 // EffectiveSeverity is the severity a breach of m counts with under spec.

@@ -49,7 +49,17 @@ type CheckStatus struct {
 	Passes   int          `json:"passes"`
 	Breaches int          `json:"breaches"`
 	Errors   int          `json:"errors"`
+	Pending  int          `json:"pending"`
 	Latency  LatencyStats `json:"latency"`
+	// Series holds the metric values over the run (bounded; downsampled on long runs) for
+	// charts.
+	Series []Point `json:"series,omitempty"`
+}
+
+// Point is one value of a metric over time.
+type Point struct {
+	At    time.Time `json:"at"`
+	Value float64   `json:"value"`
 }
 
 // LatencyStats summarises probe latencies.
