@@ -87,9 +87,11 @@ func assignLater(c *Config, in Input, text string) error {
 	case "prometheus_token":
 		m.PrometheusToken = text
 	case "metrics_url":
-		m.MetricsURL = text
+		return setURLs(&m.MetricsURLs, text)
 	case "selector":
-		m.Selector = text
+		sel, err := ParseSelector(text)
+		m.Selector = sel
+		return err
 	case "error_rate_query":
 		m.ErrorRateQuery = text
 	case "error_rate_threshold":
@@ -107,7 +109,9 @@ func assignLater(c *Config, in Input, text string) error {
 	case "queries":
 		m.Queries = splitLines(text)
 	case "baseline":
-		return setDuration(&m.Baseline, text)
+		b, err := ParseBaseline(text)
+		m.Baseline = b
+		return err
 	case "kubeconfig":
 		k.Kubeconfig = text
 	case "namespace":
@@ -236,4 +240,16 @@ func validHeaderValue(v string) bool {
 		}
 	}
 	return true
+}
+
+func setURLs(dst *[]string, text string) error {
+	var errs []error
+	for _, u := range splitList(text) {
+		if _, err := ParseHTTPURL(u); err != nil {
+			errs = append(errs, fmt.Errorf("%q %w", truncate(u, 80), err))
+			continue
+		}
+		*dst = append(*dst, u)
+	}
+	return errors.Join(errs...)
 }

@@ -68,10 +68,9 @@ func buildChecks(c *Config, vals map[string]raw, f *File) Problems {
 	var ps Problems
 	base := Check{Severity: model.SeverityCritical, Persistence: c.Persistence, MaxProbeErrors: c.MaxProbeErrors,
 		Timeout: c.HTTPTimeout, Headers: c.HTTPHeaders, Method: http.MethodGet}
-	var origins []Origin
 	add := func(ch Check, o Origin) {
+		ch.origin = o
 		c.Checks = append(c.Checks, ch)
-		origins = append(origins, o)
 	}
 	field := strings.TrimSpace(vals["version_field"].text)
 	if field != "" {
@@ -111,6 +110,9 @@ func buildChecks(c *Config, vals map[string]raw, f *File) Problems {
 	uniqueNames(c.Checks)
 	if f != nil {
 		for _, fc := range f.Checks {
+			if CheckType(strings.TrimSpace(fc.Fields["type"])) == CheckPrometheus {
+				continue // a metric check: see buildMetricChecks
+			}
 			ch, cps := fileCheckConfig(base, fc, c, field, f.Name)
 			ps = append(ps, cps...)
 			if len(cps) == 0 {
@@ -118,7 +120,7 @@ func buildChecks(c *Config, vals map[string]raw, f *File) Problems {
 			}
 		}
 	}
-	return append(ps, duplicateNames(c.Checks, origins)...)
+	return ps
 }
 
 // shortTarget is the path of a URL, or its host when the path is empty.
@@ -144,16 +146,24 @@ func uniqueNames(checks []Check) {
 	}
 }
 
-func duplicateNames(checks []Check, origins []Origin) Problems {
+// duplicateCheckNames reports checks, HTTP or metric, that share a name: names key the
+// findings, the report and the outputs.
+func duplicateCheckNames(c *Config) Problems {
 	var ps Problems
 	first := map[string]string{}
-	for i, ch := range checks {
-		if src, ok := first[ch.Name]; ok {
-			ps = append(ps, Problem{Input: ch.Source + ".name", Origin: origins[i], Value: ch.Name, HasValue: true,
+	seen := func(name, source string, o Origin) {
+		if src, ok := first[name]; ok {
+			ps = append(ps, Problem{Input: source + ".name", Origin: o, Value: name, HasValue: true,
 				Msg: fmt.Sprintf("is already the name of the check from %s; names must be unique", src)})
-			continue
+			return
 		}
-		first[ch.Name] = ch.Source
+		first[name] = source
+	}
+	for _, ch := range c.Checks {
+		seen(ch.Name, ch.Source, ch.origin)
+	}
+	for _, mc := range c.Metrics.Checks {
+		seen(mc.Name, mc.Source, mc.origin)
 	}
 	return ps
 }
@@ -174,6 +184,11 @@ func fileCheckConfig(base Check, fc fileCheck, c *Config, field, file string) (C
 	}
 	if !containsType(ch.Type) {
 		bad("type", fmt.Sprintf("is not a check type; allowed: %s", joinTypes()))
+	}
+	for _, k := range metricCheckKeys {
+		if _, ok := fc.Fields[k]; ok {
+			bad(k, fmt.Sprintf("is a setting of prometheus checks, not of %s checks", ch.Type))
+		}
 	}
 	ch.URL = get("url")
 	if ch.URL == "" {

@@ -63,15 +63,16 @@ type CheckType string
 
 // Check types of the YAML `checks` list.
 const (
-	CheckReadiness CheckType = "readiness"
-	CheckLiveness  CheckType = "liveness"
-	CheckVersion   CheckType = "version"
-	CheckHTTP      CheckType = "http"
+	CheckReadiness  CheckType = "readiness"
+	CheckLiveness   CheckType = "liveness"
+	CheckVersion    CheckType = "version"
+	CheckHTTP       CheckType = "http"
+	CheckPrometheus CheckType = "prometheus"
 )
 
 // CheckTypes lists the valid check types.
 func CheckTypes() []CheckType {
-	return []CheckType{CheckReadiness, CheckLiveness, CheckVersion, CheckHTTP}
+	return []CheckType{CheckReadiness, CheckLiveness, CheckVersion, CheckHTTP, CheckPrometheus}
 }
 
 // Check is one configured check, resolved against the run-wide defaults.
@@ -92,13 +93,14 @@ type Check struct {
 	Timeout        time.Duration
 	// Source names where the check was defined ("health_url", "checks[2]"), for messages.
 	Source string
+	origin Origin
 }
 
 // Metrics holds the metric-check settings (Prometheus or direct scrape).
 type Metrics struct {
 	PrometheusURL      string
 	PrometheusToken    string
-	MetricsURL         string
+	MetricsURLs        []string
 	Selector           string
 	ErrorRateQuery     string
 	ErrorRateThreshold float64
@@ -107,7 +109,10 @@ type Metrics struct {
 	CPUThreshold       float64
 	MemoryThreshold    float64
 	Queries            []string
-	Baseline           time.Duration
+	Baseline           Baseline
+	// Checks are the metric checks to run: the defaults, the queries lines, then the
+	// config file's metric checks.
+	Checks []MetricCheck
 }
 
 // Kube holds the Kubernetes settings.

@@ -23,9 +23,14 @@ type fileCheck struct {
 	Headers [][2]string
 }
 
-// checkKeys are the keys a `checks` item may hold.
-var checkKeys = []string{"name", "type", "url", "method", "headers", "body", "expect_status", "expect",
-	"field", "expected", "severity", "persistence", "max_probe_errors", "timeout"}
+// checkKeys are the keys a `checks` item may hold: HTTP checks use the first group, metric
+// checks (type prometheus) the second; both take the last.
+var (
+	httpCheckKeys   = []string{"url", "method", "headers", "body", "expect_status", "expect", "field", "expected", "timeout"}
+	metricCheckKeys = []string{"query", "comparison", "direction", "threshold", "on_no_data"}
+	commonCheckKeys = []string{"name", "type", "severity", "persistence", "max_probe_errors"}
+	checkKeys       = append(append(append([]string(nil), commonCheckKeys...), httpCheckKeys...), metricCheckKeys...)
+)
 
 // ParseFile reads a YAML config. Keys are the input names; lists and maps are accepted
 // where an input holds several values (schedule, smoke_tests, http_headers, queries).

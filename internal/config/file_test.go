@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/deploywatch/deploywatch/internal/model"
 )
@@ -46,7 +47,7 @@ func TestFullConfigFile(t *testing.T) {
 		Headers: http.Header{"X-Deploy-Probe": {"deploywatch"}, "Content-Type": {"application/json"}}, Body: `{"amount": 100}`,
 		ExpectStatus: "200,201", Expect: ".approved == true", Field: ".build.commit", Expected: "0123456789abcdef0123456789abcdef01234567",
 		Severity: model.SeverityCritical, Persistence: 2, MaxProbeErrors: 4, Timeout: 2 * time.Second, Source: "checks[0]"}
-	if diff := cmp.Diff(wantCheckout, checkout); diff != "" {
+	if diff := cmp.Diff(wantCheckout, checkout, cmpopts.IgnoreUnexported(Check{})); diff != "" {
 		t.Errorf("checkout check (-want +got):\n%s", diff)
 	}
 	if c.Checks[7].Severity != model.SeverityWarning || c.Checks[0].Persistence != 3 || c.Checks[0].Timeout != 3*time.Second {

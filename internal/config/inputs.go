@@ -18,6 +18,8 @@ const (
 	TypeLines     ValueType = "lines"
 	TypeThreshold ValueType = "threshold"
 	TypeTime      ValueType = "time"
+	TypeBaseline  ValueType = "baseline"
+	TypeSelector  ValueType = "selector"
 )
 
 // Feature groups inputs by the capability that uses them.
@@ -121,9 +123,9 @@ var inputs = []Input{
 		Description: "Prometheus (or compatible) HTTP API base URL."},
 	{Name: "prometheus_token", Type: TypeString, Secret: true, Feature: FeatureMetrics,
 		Description: "Bearer token for prometheus_url (secret)."},
-	{Name: "metrics_url", Type: TypeURL, Feature: FeatureMetrics,
-		Description: "Scrape this /metrics endpoint directly instead of (or as well as) Prometheus."},
-	{Name: "selector", Type: TypeString, Feature: FeatureMetrics,
+	{Name: "metrics_url", Type: TypeLines, Feature: FeatureMetrics,
+		Description: "Scrape these /metrics endpoints directly when there is no Prometheus; one URL per line (one per replica, summed)."},
+	{Name: "selector", Type: TypeSelector, Feature: FeatureMetrics,
 		Description: "Label matchers added to the default queries, e.g. `job=\"api\",env=\"prod\"`."},
 	{Name: "error_rate_query", DefaultDoc: "5xx ratio of http_requests_total", Type: TypeString, Feature: FeatureMetrics,
 		Description: "PromQL returning the error ratio."},
@@ -139,8 +141,8 @@ var inputs = []Input{
 		Description: "Memory use of limit above which a warning is raised."},
 	{Name: "queries", Type: TypeLines, Feature: FeatureMetrics,
 		Description: "Extra checks, one per line: `name: <promql> <op> <value> [severity]`."},
-	{Name: "baseline", Default: "30m", Type: TypeDuration, Feature: FeatureMetrics,
-		Description: "Pre-deploy window used as the baseline."},
+	{Name: "baseline", Default: "30m", Type: TypeBaseline, Feature: FeatureMetrics,
+		Description: "Pre-deploy window used as the baseline; add offsets to also compare with the same window a day or a week earlier (`30m,1d,1w`)."},
 	{Name: "kubeconfig", Type: TypeString, Secret: true, Feature: FeatureKube,
 		Description: "Kubeconfig content or path (else in-cluster, else $KUBECONFIG); secret."},
 	{Name: "namespace", Default: "default", Type: TypeString, Feature: FeatureKube,

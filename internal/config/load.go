@@ -71,6 +71,8 @@ func Load(src Sources) (*Config, []string, error) {
 	c.Secrets = Secrets(src)
 	applyComputedDefaults(c, src.Context)
 	ps = append(ps, buildChecks(c, vals, src.File)...)
+	ps = append(ps, buildMetricChecks(c, vals, src.File)...)
+	ps = append(ps, duplicateCheckNames(c)...)
 	ps = append(ps, validate(c, vals, failed)...)
 	warnings := unavailable(vals, &ps)
 	if err := ps.err(); err != nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/deploywatch/deploywatch/internal/model"
 )
@@ -51,7 +52,7 @@ func TestLoadDefaults(t *testing.T) {
 		Checks: []Check{{Name: "readiness", Type: CheckReadiness, Method: "GET", URL: "http://127.0.0.1:8080/health/ready",
 			Headers: http.Header{}, Severity: model.SeverityCritical, Persistence: 2, MaxProbeErrors: 3, Timeout: 5 * time.Second, Source: "health_url"}},
 		ReportPath: "deploywatch-report.json",
-		Metrics:    Metrics{ErrorRateThreshold: 0.01, LatencyThreshold: Threshold{Factor: 2}, CPUThreshold: 0.9, MemoryThreshold: 0.95, Baseline: 30 * time.Minute},
+		Metrics:    Metrics{ErrorRateThreshold: 0.01, LatencyThreshold: Threshold{Factor: 2}, CPUThreshold: 0.9, MemoryThreshold: 0.95, Baseline: Baseline{Window: 30 * time.Minute}},
 		Kube:       Kube{Namespace: "default", MaxRestarts: 2},
 		Sinks:      Sinks{DeploymentStatus: true, Comment: "auto", DatadogSite: "datadoghq.com", NotifyOn: model.SeverityWarning},
 	}
@@ -63,7 +64,7 @@ func TestLoadDefaults(t *testing.T) {
 	}
 }
 
-var cmpIgnoreOrigins = cmp.FilterPath(func(p cmp.Path) bool { return p.String() == "Origins" }, cmp.Ignore())
+var cmpIgnoreOrigins = cmp.Options{cmp.FilterPath(func(p cmp.Path) bool { return p.String() == "Origins" }, cmp.Ignore()), cmpopts.IgnoreUnexported(Check{})}
 
 func TestPrecedence(t *testing.T) {
 	t.Parallel()
@@ -142,7 +143,7 @@ func sorted(s []string) []string {
 func TestNoChecks(t *testing.T) {
 	t.Parallel()
 	_, _, ps := load(t, Sources{})
-	want := []string{"checks: none configured; set at least one of health_url, live_url, info_url, smoke_tests, or checks in the config file"}
+	want := []string{"checks: none configured; set at least one of health_url, live_url, info_url, smoke_tests, prometheus_url, metrics_url, or checks in the config file"}
 	if diff := cmp.Diff(want, problemLines(ps)); diff != "" {
 		t.Error(diff)
 	}
@@ -187,12 +188,12 @@ func TestSecretsCollected(t *testing.T) {
 func TestUnavailableFeatures(t *testing.T) {
 	t.Parallel()
 	_, warnings, ps := load(t, Sources{Inputs: map[string]string{
-		"health_url": "http://svc/ready", "prometheus_url": "http://prom:9090", "slack_webhook_url": "https://hooks.slack.com/services/T/B/secret",
-		"github_token": "ghs_x", "namespace": "default", "deployment_status": "true", "prometheus_token": "tok",
+		"health_url": "http://svc/ready", "deployment": "api", "slack_webhook_url": "https://hooks.slack.com/services/T/B/secret",
+		"github_token": "ghs_x", "namespace": "default", "deployment_status": "true", "kubeconfig": "apiVersion: v1",
 	}, Context: model.RunContext{SHA: sha}})
 	wantPs := []string{
-		`prometheus_url "http://prom:9090" (from INPUT_PROMETHEUS_URL): metrics checks are not part of this build of deploywatch; remove the setting or use a release that has them`,
-		`prometheus_token (value hidden: secret) (from INPUT_PROMETHEUS_TOKEN): metrics checks are not part of this build of deploywatch; remove the setting or use a release that has them`,
+		`kubeconfig (value hidden: secret) (from INPUT_KUBECONFIG): kubernetes checks are not part of this build of deploywatch; remove the setting or use a release that has them`,
+		`deployment "api" (from INPUT_DEPLOYMENT): kubernetes checks are not part of this build of deploywatch; remove the setting or use a release that has them`,
 	}
 	if diff := cmp.Diff(wantPs, problemLines(ps)); diff != "" {
 		t.Errorf("problems (-want +got):\n%s", diff)

@@ -86,6 +86,9 @@ func typeSchema(in Input) map[string]any {
 		return map[string]any{"type": "string", "pattern": `^([0-9]+(\.[0-9]+)?x|` + strings.Trim(durationPattern, "^$") + `)$`}
 	case TypeTime:
 		return map[string]any{"type": "string", "format": "date-time"}
+	case TypeBaseline:
+		dur := `[0-9]+(\.[0-9]+)?(ms|s|m|h|d|w)`
+		return map[string]any{"type": "string", "pattern": `^\s*` + dur + `(\s*[, ]\s*` + dur + `)*\s*$`}
 	}
 	return str
 }
@@ -112,10 +115,13 @@ func checkSchema() map[string]any {
 	return map[string]any{
 		"type":                 "object",
 		"additionalProperties": false,
-		"required":             []string{"url"},
+		// A prometheus check needs a query and a threshold; every other type a URL.
+		"if":   map[string]any{"properties": map[string]any{"type": map[string]any{"const": "prometheus"}}, "required": []string{"type"}},
+		"then": map[string]any{"required": []string{"query", "threshold"}},
+		"else": map[string]any{"required": []string{"url"}},
 		"properties": map[string]any{
 			"name":             str("Unique name shown in reports; derived from the type and URL when empty."),
-			"type":             map[string]any{"enum": types, "default": "http", "description": "readiness (2xx and dependency map), liveness (2xx), version (info endpoint), http (status and a jq assertion)."},
+			"type":             map[string]any{"enum": types, "default": "http", "description": "readiness (2xx and dependency map), liveness (2xx), version (info endpoint), http (status and a jq assertion), prometheus (a PromQL value against a threshold)."},
 			"url":              map[string]any{"type": "string", "pattern": "^https?://", "description": "URL to probe."},
 			"method":           map[string]any{"enum": methods, "default": "GET", "description": "HTTP method (http checks)."},
 			"headers":          map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "string"}, "description": "Headers for this check, over http_headers; values are secrets."},
@@ -128,6 +134,11 @@ func checkSchema() map[string]any {
 			"persistence":      map[string]any{"type": "integer", "minimum": 1, "description": "Consecutive breaches before the breach counts; default the persistence input."},
 			"max_probe_errors": map[string]any{"type": "integer", "minimum": 0, "description": "Consecutive probe errors tolerated; default the max_probe_errors input."},
 			"timeout":          map[string]any{"type": "string", "pattern": durationPattern, "description": "Request timeout; default http_timeout."},
+			"query":            str("PromQL returning one value (prometheus checks)."),
+			"comparison":       map[string]any{"enum": ops, "description": "How the value is compared with the threshold; default from direction."},
+			"direction":        map[string]any{"enum": []string{"up", "down"}, "default": "up", "description": "Which way is worse: up (a value above the threshold breaches) or down."},
+			"threshold":        map[string]any{"type": []string{"string", "number"}, "description": "A number (1000), a percentage (5%), a duration (500ms) or a factor of the pre-deploy baseline (2x)."},
+			"on_no_data":       map[string]any{"enum": noDataPolicies, "default": "inconclusive", "description": "What an empty answer means: inconclusive after max_probe_errors, pass, or fail."},
 		},
 	}
 }

@@ -53,8 +53,8 @@ func validate(c *Config, vals map[string]raw, failed map[string]bool) Problems {
 	}
 	switch c.Mode {
 	case ModeRun, ModeMonitor:
-		if len(c.Checks) == 0 {
-			ps = append(ps, Problem{Input: "checks", Msg: "none configured; set at least one of health_url, live_url, info_url, smoke_tests, or checks in the config file"})
+		if len(c.Checks) == 0 && len(c.Metrics.Checks) == 0 {
+			ps = append(ps, Problem{Input: "checks", Msg: "none configured; set at least one of health_url, live_url, info_url, smoke_tests, prometheus_url, metrics_url, or checks in the config file"})
 		}
 	case ModeFinish:
 		if c.FinalStatus == "" {
@@ -82,7 +82,7 @@ func verdictNames() []string {
 // builtFeatures are the capabilities of this build. An input of a missing feature that is
 // set is a problem when it would change the verdict (monitoring less than asked is a silent
 // pass), and a warning when it only reports (a sink never changes the verdict).
-var builtFeatures = map[Feature]bool{FeatureCore: true}
+var builtFeatures = map[Feature]bool{FeatureCore: true, FeatureMetrics: true}
 
 // alwaysSet are inputs the CI host fills on every run; they are not a user's request.
 var alwaysSet = map[string]bool{"github_token": true, "gitlab_token": true}

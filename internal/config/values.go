@@ -10,11 +10,19 @@ import (
 	"time"
 )
 
-// ParseDuration reads a duration with a unit ("10s", "1m30s", "250ms"); "0" is zero.
+// ParseDuration reads a duration with a unit ("10s", "1m30s", "250ms"); "0" is zero. Days
+// and weeks are accepted on their own ("1d", "1w"), for baseline offsets.
 func ParseDuration(v string) (time.Duration, error) {
 	v = strings.TrimSpace(v)
 	if v == "0" {
 		return 0, nil
+	}
+	for suffix, unit := range map[string]time.Duration{"d": 24 * time.Hour, "w": 7 * 24 * time.Hour} {
+		if n, ok := strings.CutSuffix(v, suffix); ok {
+			if k, err := strconv.Atoi(n); err == nil && k > 0 {
+				return time.Duration(k) * unit, nil
+			}
+		}
 	}
 	d, err := time.ParseDuration(v)
 	if err != nil {

@@ -262,5 +262,66 @@ func fixtures() []struct {
 		{"inconclusive", inconclusiveReport()},
 		{"degraded", degradedReport()},
 		{"cancelled", cancelledReport()},
+		{"metrics_failed", metricsFailedReport()},
 	}
+}
+
+var (
+	errorRateSpec = model.CheckSpec{Name: "error rate", Kind: model.KindErrorRate, Signal: model.SignalErrorRate,
+		Target: `sum(rate(http_requests_total{status=~"5..",job="shop"}[1m])) / sum(rate(http_requests_total{job="shop"}[1m]))`,
+		Severity: model.SeverityCritical, Persistence: 1, MaxProbeErrors: 3}
+	latencySpec = model.CheckSpec{Name: "p99 latency", Kind: model.KindLatency, Signal: model.SignalLatency,
+		Target: `histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{job="shop"}[1m])))`,
+		Severity: model.SeverityWarning, Persistence: 2, MaxProbeErrors: 3}
+	throughputSpec = model.CheckSpec{Name: "throughput", Kind: model.KindThroughput, Severity: model.SeverityWarning, Persistence: 1, MaxProbeErrors: 3}
+)
+
+// series is a metric over the run: one value every 10s from +0s, from values.
+func series(values ...float64) []model.Point {
+	out := make([]model.Point, len(values))
+	for i, v := range values {
+		out[i] = model.Point{At: at(time.Duration(i) * 10 * time.Second), Value: v}
+	}
+	return out
+}
+
+// metricsFailedReport: the error rate jumps from 0.1% to 4% at +25s and the sequential
+// test confirms it at +40s; latency is fine; throughput has too little baseline to judge.
+func metricsFailedReport() model.Report {
+	r := baseReport()
+	f := model.VerdictFailed
+	er := &model.MetricValue{Unit: model.UnitRatio, Value: 0.0412, HasValue: true, Baseline: 0.001, HasBaseline: true,
+		Limit: 0.003, Op: ">", Requests: 4120, Errors: 170, Query: errorRateSpec.Target}
+	lat := &model.MetricValue{Unit: model.UnitSeconds, Value: 0.182, HasValue: true, Baseline: 0.176, HasBaseline: true, Limit: 0.352, Op: ">"}
+	finding := model.Finding{Check: "error rate", Kind: model.KindErrorRate, Signal: model.SignalErrorRate, Type: model.FindingBreach,
+		Severity: model.SeverityCritical, Fatal: true, Active: true, Phase: model.PhaseMonitor,
+		Message: "4.12% over 4,120 requests since the start (limit 0.3% = 3x the baseline 0.1%): sustained increase",
+		Value: "4.12%", Expected: "≤ 0.3%", Baseline: "0.1%", Onset: at(30 * time.Second), ConfirmedAt: at(40 * time.Second), LastSeen: at(40 * time.Second), Count: 2}
+	r.Signals = signals(model.SignalErrorRate)
+	after := 40 * time.Second
+	r.Result = model.Result{
+		StartedAt: t0, FinishedAt: at(40 * time.Second), Verdict: f, DetectedAfter: &after,
+		Reason: "error rate: " + finding.Message,
+		Checks: []model.CheckStatus{
+			passing(readinessSpec, 5, 40*time.Second, "200", 12*time.Millisecond),
+			{Spec: errorRateSpec, Runs: 5, Passes: 3, Breaches: 2, Series: series(0.001, 0.0009, 0.0011, 0.021, 0.0412),
+				Last: &model.Measurement{Check: "error rate", At: at(40 * time.Second), Breach: true, Outcome: model.OutcomeFail,
+					Value: "4.12%", Expected: "≤ 0.3%", Baseline: "0.1%", Message: finding.Message, Metric: er}},
+			{Spec: latencySpec, Runs: 5, Passes: 5, Series: series(0.171, 0.18, 0.175, 0.179, 0.182),
+				Last: &model.Measurement{Check: "p99 latency", At: at(40 * time.Second), Outcome: model.OutcomePass,
+					Value: "182ms", Expected: "≤ 352ms", Baseline: "176ms", Message: "p99 182ms over 4,120 requests (limit 2x the baseline 176ms)", Metric: lat}},
+			{Spec: throughputSpec, Runs: 5, Pending: 5,
+				Last: &model.Measurement{Check: "throughput", At: at(40 * time.Second), Insufficient: true, Outcome: model.OutcomePending,
+					Message: "no baseline traffic to compare with", Metric: &model.MetricValue{Unit: model.UnitPerSec, Value: 103, HasValue: true}}},
+		},
+		Findings: []model.Finding{finding},
+		Timeline: []model.TimelineEntry{
+			entry(0, model.EventStarted, model.PhaseStart, model.VerdictHealthy, "monitoring 4 checks until +10m"),
+			entry(10*time.Second, model.EventCheckpoint, model.PhaseMonitor, model.VerdictHealthy, "checkpoint 10s: 0 active finding(s), healthy so far"),
+			entry(30*time.Second, model.EventCheckpoint, model.PhaseMonitor, model.VerdictHealthy, "checkpoint 30s: 0 active finding(s), healthy so far"),
+			entry(40*time.Second, model.EventFinding, model.PhaseMonitor, f, "critical error rate: "+finding.Message+" (fatal)"),
+			entry(40*time.Second, model.EventFinished, model.PhaseVerdict, f, "failed: error rate: "+finding.Message),
+		},
+	}
+	return r
 }

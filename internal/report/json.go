@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/deploywatch/deploywatch/internal/model"
@@ -66,8 +67,28 @@ type checkDoc struct {
 	Passes         int             `json:"passes"`
 	Breaches       int             `json:"breaches"`
 	Errors         int             `json:"errors"`
+	Pending        int             `json:"pending"`
 	Latency        latencyDoc      `json:"latency"`
 	Last           *measurementDoc `json:"last"`
+	// Series is the metric over the run, for charts: seconds since start and value.
+	Series []pointDoc `json:"series"`
+}
+
+type pointDoc struct {
+	ElapsedS float64 `json:"elapsed_s"`
+	Value    float64 `json:"value"`
+}
+
+// metricDoc is a metric measurement's numbers; absent numbers are null.
+type metricDoc struct {
+	Unit     model.Unit `json:"unit"`
+	Value    *float64   `json:"value"`
+	Baseline *float64   `json:"baseline"`
+	Limit    *float64   `json:"limit"`
+	Op       string     `json:"op"`
+	Requests *float64   `json:"requests"`
+	Errors   *float64   `json:"errors"`
+	Query    string     `json:"query"`
 }
 
 type latencyDoc struct {
@@ -87,6 +108,7 @@ type measurementDoc struct {
 	ProbeError string        `json:"probe_error"`
 	LatencyMs  float64       `json:"latency_ms"`
 	Parts      []partDoc     `json:"parts"`
+	Metric     *metricDoc    `json:"metric"`
 }
 
 type partDoc struct {
@@ -163,7 +185,7 @@ func JSON(r model.Report) ([]byte, error) {
 		doc.Signals[string(s)] = r.Signals[s]
 	}
 	for _, c := range r.Checks {
-		doc.Checks = append(doc.Checks, checkDocOf(c))
+		doc.Checks = append(doc.Checks, checkDocOf(c, r.StartedAt))
 	}
 	for _, f := range r.Findings {
 		doc.Findings = append(doc.Findings, findingDocOf(f, r.StartedAt))
@@ -187,20 +209,55 @@ func JSON(r model.Report) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-func checkDocOf(c model.CheckStatus) checkDoc {
+func checkDocOf(c model.CheckStatus, start time.Time) checkDoc {
 	d := checkDoc{
 		Name: c.Spec.Name, Kind: c.Spec.Kind, Signal: c.Spec.Signal, Target: c.Spec.Target,
 		Severity: c.Spec.Severity.String(), Persistence: c.Spec.Persistence, MaxProbeErrors: c.Spec.MaxProbeErrors,
-		Runs: c.Runs, Passes: c.Passes, Breaches: c.Breaches, Errors: c.Errors,
+		Runs: c.Runs, Passes: c.Passes, Breaches: c.Breaches, Errors: c.Errors, Pending: c.Pending,
+		Series: make([]pointDoc, 0, len(c.Series)),
 		Latency: latencyDoc{Count: c.Latency.Count, P50ms: millis(c.Latency.P50), P95ms: millis(c.Latency.P95), MaxMs: millis(c.Latency.Max)},
 	}
 	if m := c.Last; m != nil {
 		d.Last = &measurementDoc{
 			At: timestampMillis(m.At), Outcome: m.Outcome, Value: m.Value, Expected: m.Expected, Baseline: m.Baseline,
 			Message: m.Message, ProbeError: m.ProbeError, LatencyMs: millis(m.Latency), Parts: partDocs(m.Parts),
+			Metric: metricDocOf(m.Metric),
 		}
 	}
+	for _, p := range c.Series {
+		el := 0.0
+		if !start.IsZero() {
+			el = seconds(p.At.Sub(start))
+		}
+		d.Series = append(d.Series, pointDoc{ElapsedS: el, Value: finite(p.Value)})
+	}
 	return d
+}
+
+func metricDocOf(mv *model.MetricValue) *metricDoc {
+	if mv == nil {
+		return nil
+	}
+	num := func(v float64, ok bool) *float64 {
+		if !ok || math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil
+		}
+		return &v
+	}
+	counted := mv.Requests > 0 || mv.Errors > 0
+	return &metricDoc{
+		Unit: mv.Unit, Value: num(mv.Value, mv.HasValue), Baseline: num(mv.Baseline, mv.HasBaseline),
+		Limit: num(mv.Limit, mv.Op != ""), Op: mv.Op, Requests: num(mv.Requests, counted), Errors: num(mv.Errors, counted),
+		Query: mv.Query,
+	}
+}
+
+// finite keeps NaN and infinities out of JSON (encoding/json refuses them).
+func finite(v float64) float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0
+	}
+	return v
 }
 
 func findingDocOf(f model.Finding, start time.Time) findingDoc {

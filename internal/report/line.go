@@ -89,6 +89,8 @@ func measuredLine(m model.Measurement, width int) (Level, string) {
 		}
 	}
 	switch outcome {
+	case model.OutcomePending:
+		return LevelInfo, "… " + name + " pending: " + line(m.Message, 160)
 	case model.OutcomePass:
 		return LevelSuccess, "✓ " + name + " " + observed(m, "ok") + " in " + FormatDuration(m.Latency)
 	case model.OutcomeError:

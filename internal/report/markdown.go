@@ -15,16 +15,17 @@ const maxMarkdownBytes = 60000
 type budget struct {
 	timeline int // timeline rows; 0 leaves a note instead of the table
 	checks   int
+	charts   int // metric charts
 	parts    int // dependencies listed per check
 	findings int
 	details  bool
 }
 
 var budgets = []budget{
-	{timeline: 50, checks: 100, parts: 20, findings: 50, details: true},
-	{timeline: 20, checks: 50, parts: 10, findings: 20, details: true},
-	{timeline: 0, checks: 20, parts: 5, findings: 10, details: true},
-	{timeline: 0, checks: 10, parts: 0, findings: 5, details: false},
+	{timeline: 50, checks: 100, charts: 4, parts: 20, findings: 50, details: true},
+	{timeline: 20, checks: 50, charts: 2, parts: 10, findings: 20, details: true},
+	{timeline: 0, checks: 20, charts: 1, parts: 5, findings: 10, details: true},
+	{timeline: 0, checks: 10, charts: 0, parts: 0, findings: 5, details: false},
 }
 
 // Markdown renders the job summary, also the body of the sticky pull-request comment: a
@@ -49,6 +50,7 @@ func renderMarkdown(r model.Report, bud budget) string {
 	writeHeading(&b, r)
 	writeExplanation(&b, r)
 	writeChecks(&b, r, bud)
+	writeMetrics(&b, r, bud)
 	writeFindings(&b, r, bud)
 	writeTimeline(&b, r, bud)
 	if bud.details {

@@ -11,12 +11,15 @@ import (
 // writeChecks writes the checks table, then the dependencies of each check's last
 // measurement.
 func writeChecks(b *strings.Builder, r model.Report, bud budget) {
-	b.WriteString("#### Checks\n\n")
-	if len(r.Checks) == 0 {
-		b.WriteString("_No check ran._\n\n")
+	checks := probeChecks(r.Checks)
+	if len(checks) == 0 {
+		if len(r.Checks) == 0 {
+			b.WriteString("#### Checks\n\n_No check ran._\n\n")
+		}
 		return
 	}
-	shown := r.Checks[:min(len(r.Checks), bud.checks)]
+	b.WriteString("#### Checks\n\n")
+	shown := checks[:min(len(checks), bud.checks)]
 	b.WriteString("| Check | Result | Value | Expected | p95 latency | Runs |\n| --- | --- | --- | --- | --- | --- |\n")
 	for _, c := range shown {
 		var result, value, expected string
@@ -34,7 +37,7 @@ func writeChecks(b *strings.Builder, r model.Report, bud budget) {
 		}
 		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", cell(c.Spec.Name, 60), result, value, expected, p95, runCounts(c))
 	}
-	if n := len(r.Checks) - len(shown); n > 0 {
+	if n := len(checks) - len(shown); n > 0 {
 		fmt.Fprintf(b, "\n_%s not shown to keep this summary short; the JSON report has them all._\n", plural(n, "more check", "more checks"))
 	}
 	var parts []string
@@ -59,6 +62,8 @@ func outcomeMarkdown(o model.Outcome) string {
 		return "❌ fail"
 	case model.OutcomeError:
 		return "❔ error"
+	case model.OutcomePending:
+		return "⏳ pending"
 	}
 	return cell(string(o), 20)
 }

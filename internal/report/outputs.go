@@ -1,6 +1,7 @@
 package report
 
 import (
+	"math"
 	"strconv"
 
 	"github.com/deploywatch/deploywatch/internal/model"
@@ -27,10 +28,10 @@ func Outputs(r model.Report) []model.Output {
 	return append(out,
 		// The model has no rollback yet, so nothing was ever rolled back.
 		model.Output{Name: "rolled_back", Value: "false"},
-		// No metric check exists yet; empty means unknown in the contract.
-		model.Output{Name: "error_rate", Value: ""},
-		model.Output{Name: "p99_latency_ms", Value: ""},
-		model.Output{Name: "baseline_p99_latency_ms", Value: ""},
+		// Empty means unknown in the contract: no such check, or no data.
+		model.Output{Name: "error_rate", Value: metricOutput(r, model.KindErrorRate, false, 1)},
+		model.Output{Name: "p99_latency_ms", Value: metricOutput(r, model.KindLatency, false, 1000)},
+		model.Output{Name: "baseline_p99_latency_ms", Value: metricOutput(r, model.KindLatency, true, 1000)},
 		model.Output{Name: "detected_after_s", Value: detected},
 		model.Output{Name: "deployment_id", Value: r.DeploymentID},
 		model.Output{Name: "started_at", Value: startedAt},
@@ -38,4 +39,24 @@ func Outputs(r model.Report) []model.Output {
 		model.Output{Name: "report_path", Value: r.ReportPath},
 		model.Output{Name: "summary", Value: SummaryLine(r)},
 	)
+}
+
+// metricOutput is the last value (or baseline) of the first check of a kind, times scale,
+// as a plain decimal; "" when unknown.
+func metricOutput(r model.Report, kind model.CheckKind, baseline bool, scale float64) string {
+	for _, c := range r.Checks {
+		if c.Spec.Kind != kind || c.Last == nil || c.Last.Metric == nil {
+			continue
+		}
+		mv := c.Last.Metric
+		v, ok := mv.Value, mv.HasValue
+		if baseline {
+			v, ok = mv.Baseline, mv.HasBaseline
+		}
+		if !ok || math.IsNaN(v) || math.IsInf(v, 0) {
+			return ""
+		}
+		return strconv.FormatFloat(math.Round(v*scale*10000)/10000, 'f', -1, 64)
+	}
+	return ""
 }
