@@ -1,0 +1,107 @@
+package check
+
+import (
+	"context"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/deploywatch/deploywatch/internal/source"
+)
+
+// TrafficReader gives a service's HTTP traffic since the start of monitoring: cumulative
+// request and 5xx counts and latency buckets, corrected for counter resets.
+type TrafficReader interface {
+	Read(ctx context.Context) (source.Traffic, error)
+}
+
+// BaselineReader gives the traffic of a window before the start.
+type BaselineReader interface {
+	// Baseline returns the traffic of (end−window, end].
+	Baseline(ctx context.Context, end time.Time, window time.Duration) (source.Traffic, error)
+}
+
+// Feed shares one reader between the traffic checks of a run: a reading is reused within
+// a round, and recent readings are kept to cut sliding windows (the last minute) from them.
+type Feed struct {
+	r  TrafficReader
+	mu sync.Mutex
+	// readings are cumulative, oldest first, bounded by keep.
+	readings []reading
+	err      error
+	errAt    time.Time
+}
+
+type reading struct {
+	at time.Time
+	t  source.Traffic
+}
+
+// Reuse a reading this fresh instead of reading again: the checks of one round run
+// together.
+const feedFresh = time.Second
+
+// feedKeep is how far back readings are kept: enough for the one-minute latency window.
+const feedKeep = 2 * time.Minute
+
+// NewFeed wraps a reader.
+func NewFeed(r TrafficReader) *Feed { return &Feed{r: r} }
+
+// Latest returns the cumulative traffic now, reading once per round.
+func (f *Feed) Latest(ctx context.Context) (time.Time, source.Traffic, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	now := time.Now()
+	if n := len(f.readings); n > 0 && now.Sub(f.readings[n-1].at) < feedFresh {
+		last := f.readings[n-1]
+		return last.at, last.t, nil
+	}
+	if n := len(f.readings); n == 0 && f.err != nil && now.Sub(f.errAt) < feedFresh {
+		return time.Time{}, source.Traffic{}, f.err
+	}
+	t, err := f.r.Read(ctx)
+	if err != nil {
+		f.err, f.errAt = err, now
+		return time.Time{}, source.Traffic{}, err
+	}
+	f.readings = append(f.readings, reading{now, t})
+	for len(f.readings) > 2 && now.Sub(f.readings[1].at) > feedKeep {
+		f.readings = f.readings[1:]
+	}
+	return now, t, nil
+}
+
+// Since returns the traffic from the last reading at or before t (the first reading when
+// none is that old) up to the latest, and how long that is.
+func (f *Feed) Since(t time.Time) (source.Traffic, time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.readings) < 2 {
+		return source.Traffic{}, 0
+	}
+	from := f.readings[0]
+	for _, r := range f.readings {
+		if r.at.After(t) {
+			break
+		}
+		from = r
+	}
+	last := f.readings[len(f.readings)-1]
+	return Sub(last.t, from.t), last.at.Sub(from.at)
+}
+
+// Sub is the traffic between two cumulative readings, never negative.
+func Sub(cur, prev source.Traffic) source.Traffic {
+	out := source.Traffic{
+		Requests: math.Max(cur.Requests-prev.Requests, 0),
+		Errors:   math.Max(cur.Errors-prev.Errors, 0),
+	}
+	before := map[float64]float64{}
+	for _, b := range prev.Buckets {
+		before[b.UpperBound] = b.Count
+	}
+	for _, b := range cur.Buckets {
+		out.Buckets = append(out.Buckets, source.Bucket{UpperBound: b.UpperBound, Count: math.Max(b.Count-before[b.UpperBound], 0)})
+	}
+	return out
+}
