@@ -93,7 +93,9 @@ func TestQueryCheck(t *testing.T) {
 			func(time.Time) ([]source.Sample, error) { return []source.Sample{{Value: 1}, {Value: 2}}, nil }, flat(1),
 			model.Measurement{ProbeError: "the query returns 2 series; aggregate it to one value (sum, max, avg)", Message: "the query returns 2 series; aggregate it to one value (sum, max, avg)"}},
 		{"rejected_query", QueryConfig{Op: ">", Threshold: 1},
-			func(time.Time) ([]source.Sample, error) { return nil, &source.QueryError{Query: "q", Reason: "parse error"} }, flat(1),
+			func(time.Time) ([]source.Sample, error) {
+				return nil, &source.QueryError{Query: "q", Reason: "parse error"}
+			}, flat(1),
 			model.Measurement{ProbeError: "the backend rejects the query: parse error", Message: "the backend rejects the query: parse error"}},
 	}
 	for _, tt := range tests {
