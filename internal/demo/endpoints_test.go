@@ -42,6 +42,9 @@ var faultAnswers = map[Fault]map[string]endpoint{
 		"auth":   {code: 500, body: `{"status":"error","error":"token signing key unavailable"}`},
 	},
 	FaultBadInfo: {},
+	// The metric-only faults leave every health and smoke-test answer as it was.
+	FaultErrors:  {},
+	FaultLatency: {},
 }
 
 func TestEndpointsPerFault(t *testing.T) {

@@ -2,6 +2,7 @@ package demo
 
 import (
 	"fmt"
+	"math"
 	"strings"
 )
 
@@ -35,12 +36,27 @@ const (
 	FaultBadInfo Fault = "bad-info"
 	// FaultSlow adds about 1.5s to every response, a latency regression.
 	FaultSlow Fault = "slow"
+	// FaultErrors makes the orders API (GET and POST /api/v1/orders) answer 500 for a share
+	// of requests (8% unless SetErrorRate says otherwise) while every health endpoint and
+	// /api/v1/status stay healthy: a regression only the error-rate metric shows.
+	FaultErrors Fault = "errors"
+	// FaultLatency makes the API routes (/api/v1/status and /api/v1/orders) answer 3 times
+	// slower (see SetLatencyFactor) while the health endpoints keep their speed: a
+	// regression only the latency metric shows.
+	FaultLatency Fault = "latency"
+)
+
+// Defaults of the tunable faults.
+const (
+	defaultErrorRate     = 0.08
+	defaultLatencyFactor = 3
+	maxLatencyFactor     = 100 // keeps a factor from turning into an endless wait
 )
 
 // Faults lists every fault, FaultNone first.
 func Faults() []Fault {
 	return []Fault{FaultNone, FaultReadiness, FaultDependency, FaultVersion, FaultSmoke,
-		FaultCrash, FaultHang, FaultBadInfo, FaultSlow}
+		FaultCrash, FaultHang, FaultBadInfo, FaultSlow, FaultErrors, FaultLatency}
 }
 
 // ParseFault reads a fault name, case-insensitively; the error lists the valid names.
@@ -54,4 +70,27 @@ func ParseFault(s string) (Fault, error) {
 		names = append(names, string(f))
 	}
 	return "", fmt.Errorf("unknown fault %q; valid: %s", s, strings.Join(names, ", "))
+}
+
+// SetErrorRate sets the share of orders requests that fail under FaultErrors, from 0 to 1
+// (default 0.08); values outside are clamped and NaN counts as 0. The healthy background
+// error rate applies on top. Which requests fail follows the service's random source.
+func (s *Service) SetErrorRate(r float64) {
+	if math.IsNaN(r) {
+		r = 0
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.errorRate = min(max(r, 0), 1)
+}
+
+// SetLatencyFactor sets how many times slower the API routes answer under FaultLatency
+// (default 3). Values below 1 (and NaN) count as 1, above 100 as 100.
+func (s *Service) SetLatencyFactor(f float64) {
+	if math.IsNaN(f) {
+		f = 1
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.latencyFactor = min(max(f, 1), maxLatencyFactor)
 }

@@ -16,8 +16,10 @@ func TestParseFault(t *testing.T) {
 		{name: "exact", in: "readiness", want: FaultReadiness},
 		{name: "mixed_case_and_spaces", in: "  Bad-Info ", want: FaultBadInfo},
 		{name: "none", in: "none", want: FaultNone},
+		{name: "errors", in: "ERRORS", want: FaultErrors},
+		{name: "latency", in: "latency", want: FaultLatency},
 		{name: "unknown_lists_valid_names", in: "explode",
-			wantErr: `unknown fault "explode"; valid: none, readiness, dependency, version, smoke, crash, hang, bad-info, slow`},
+			wantErr: `unknown fault "explode"; valid: none, readiness, dependency, version, smoke, crash, hang, bad-info, slow, errors, latency`},
 		{name: "empty", in: "", wantErr: `unknown fault ""; valid: none,`},
 	}
 	for _, tc := range tests {

@@ -33,11 +33,10 @@ var routes = map[string]map[string]route{
 	"/api/v1/orders": {http.MethodGet: routeListOrders, http.MethodPost: routeCreateOrder},
 }
 
-// slowDelay is what FaultSlow adds to every response.
-const slowDelay = 1500 * time.Millisecond
-
-// ServeHTTP answers one request as the service in its current fault would.
+// ServeHTTP answers one request as the service in its current fault would, and records it
+// in the request metrics unless it is a scrape of /metrics or got no answer.
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	began := time.Now()
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -50,26 +49,37 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !s.waitWhileHung(r) {
 		return
 	}
+	if r.URL.Path == metricsPath {
+		s.serveMetrics(w, r)
+		return
+	}
+	rec := &statusRecorder{ResponseWriter: w}
+	if !s.answer(rec, r) {
+		return
+	}
+	s.metrics.observe(r.Method, r.URL.Path, rec.status(), time.Since(began))
+}
+
+// answer routes the request, waits its latency and writes the answer. It reports false
+// when the request got no answer: the client gave up or the service stopped first.
+func (s *Service) answer(w http.ResponseWriter, r *http.Request) bool {
 	rt := routeNone
 	if methods, ok := routes[r.URL.Path]; ok {
 		var allowed bool
 		if rt, allowed = methods[r.Method]; !allowed {
 			w.Header().Set("Allow", allowHeader(methods))
 			writeJSON(w, http.StatusMethodNotAllowed, errorBody{Error: "method not allowed"})
-			return
+			return true
 		}
 	}
 	if r.Body != nil {
 		_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 1<<20)) // a real API reads its input
 	}
-	delay := s.latency(rt)
-	if s.Fault() == FaultSlow {
-		delay += slowDelay
-	}
-	if !s.sleep(r, delay) {
-		return
+	if !s.sleep(r, s.delay(rt)) {
+		return false
 	}
 	s.respond(w, r, rt)
+	return true
 }
 
 // waitWhileHung blocks while FaultHang is in effect. It reports false when the request

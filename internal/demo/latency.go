@@ -24,11 +24,35 @@ var profiles = map[route]profile{
 	routeCreateOrder: {median: 35 * time.Millisecond, sigma: 0.3},
 }
 
-// Tail and cap of the latency distribution.
+// Tail and cap of the latency distribution, and what FaultSlow adds to every response.
 const (
 	tailChance = 0.005
 	maxLatency = time.Second
+	slowDelay  = 1500 * time.Millisecond
 )
+
+// isAPI reports whether the route is part of the business API, the routes FaultLatency
+// slows down; health, auth and unknown paths keep their speed.
+func (rt route) isAPI() bool {
+	return rt == routeStatus || rt == routeListOrders || rt == routeCreateOrder
+}
+
+// delay is how long the route takes to answer under the fault in effect: the drawn
+// latency, plus slowDelay under FaultSlow, times the latency factor for API routes under
+// FaultLatency.
+func (s *Service) delay(rt route) time.Duration {
+	d := s.latency(rt)
+	s.mu.Lock()
+	f, factor := s.fault, s.latencyFactor
+	s.mu.Unlock()
+	switch {
+	case f == FaultSlow:
+		d += slowDelay
+	case f == FaultLatency && rt.isAPI():
+		d = time.Duration(float64(d) * factor)
+	}
+	return d
+}
 
 // latency draws how long the route takes to answer.
 func (s *Service) latency(rt route) time.Duration {

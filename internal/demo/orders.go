@@ -41,6 +41,9 @@ func (s *Service) respondOrders(w http.ResponseWriter, rt route, f Fault) {
 	case f == FaultReadiness && s.chance(poolExhaustedRate):
 		writeJSON(w, http.StatusServiceUnavailable, errorBody{Error: "database: connection pool exhausted"})
 		return
+	case f == FaultErrors && s.chance(s.errorRateNow()):
+		writeJSON(w, http.StatusInternalServerError, errorBody{Error: "payment gateway: unexpected response"})
+		return
 	case s.chance(baseErrorRate):
 		writeJSON(w, http.StatusInternalServerError, errorBody{Error: "internal server error"})
 		return
@@ -71,4 +74,11 @@ func (s *Service) newOrder(now time.Time, age time.Duration) order {
 		Currency:   "EUR",
 		CreatedAt:  now.Add(-age).UTC().Format(time.RFC3339),
 	}
+}
+
+// errorRateNow is the share of orders requests FaultErrors fails.
+func (s *Service) errorRateNow() float64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.errorRate
 }

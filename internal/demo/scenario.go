@@ -22,6 +22,9 @@ type Scenario struct {
 	// Expect is the verdict the monitor should reach: "healthy", "degraded", "failed" or
 	// "inconclusive".
 	Expect string
+	// Metrics is true when only metric checks can see the fault: the demo must then scrape
+	// the service's /metrics, because every health endpoint stays green.
+	Metrics bool
 }
 
 // defaultScenario names the scenario the demo runs when none is chosen: a readiness
@@ -30,7 +33,7 @@ const defaultScenario = "readiness"
 
 // Scenarios lists the demo scenarios, the default ("readiness") first. FaultSlow has no
 // scenario: the HTTP checks only see slower probes, so its verdict would be a healthy run
-// that looks like a miss; latency is judged by the metric checks.
+// that looks like a miss; the "latency" scenario shows a slowdown through the metrics.
 func Scenarios() []Scenario {
 	return []Scenario{
 		{Name: defaultScenario, Title: "database pool exhausted 6s after the deploy",
@@ -49,6 +52,11 @@ func Scenarios() []Scenario {
 			Fault: FaultHang, Onset: 8 * time.Second, Expect: string(model.VerdictFailed)},
 		{Name: "bad-info", Title: "the info endpoint serves a truncated HTML page 3s after the deploy",
 			Fault: FaultBadInfo, Onset: 3 * time.Second, Expect: string(model.VerdictInconclusive)},
+		{Name: "error-spike", Title: "8% of API requests start failing 5s after the deploy; health endpoints stay green",
+			Fault: FaultErrors, Onset: 5 * time.Second, Expect: string(model.VerdictFailed), Metrics: true},
+		// A latency regression is a warning, so the run ends degraded, not failed.
+		{Name: "latency", Title: "API responses turn 3x slower 5s after the deploy",
+			Fault: FaultLatency, Onset: 5 * time.Second, Expect: string(model.VerdictDegraded), Metrics: true},
 	}
 }
 

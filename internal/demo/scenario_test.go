@@ -43,18 +43,21 @@ func TestScenariosAreConsistent(t *testing.T) {
 func TestScenarioExpectations(t *testing.T) {
 	t.Parallel()
 	want := map[string]struct {
-		fault  Fault
-		expect string
-		onset  bool
+		fault   Fault
+		expect  string
+		onset   bool
+		metrics bool // only the metric checks can see the fault
 	}{
-		"readiness":  {FaultReadiness, "failed", true},
-		"healthy":    {FaultNone, "healthy", false},
-		"dependency": {FaultDependency, "degraded", true},
-		"version":    {FaultVersion, "failed", false},
-		"smoke":      {FaultSmoke, "failed", true},
-		"crash":      {FaultCrash, "failed", true},
-		"hang":       {FaultHang, "failed", true},
-		"bad-info":   {FaultBadInfo, "inconclusive", true},
+		"readiness":   {FaultReadiness, "failed", true, false},
+		"healthy":     {FaultNone, "healthy", false, false},
+		"dependency":  {FaultDependency, "degraded", true, false},
+		"version":     {FaultVersion, "failed", false, false},
+		"smoke":       {FaultSmoke, "failed", true, false},
+		"crash":       {FaultCrash, "failed", true, false},
+		"hang":        {FaultHang, "failed", true, false},
+		"bad-info":    {FaultBadInfo, "inconclusive", true, false},
+		"error-spike": {FaultErrors, "failed", true, true},
+		"latency":     {FaultLatency, "degraded", true, true},
 	}
 	got := Scenarios()
 	if len(got) != len(want) {
@@ -66,9 +69,9 @@ func TestScenarioExpectations(t *testing.T) {
 			t.Errorf("unexpected scenario %q", s.Name)
 			continue
 		}
-		if s.Fault != w.fault || s.Expect != w.expect || (s.Onset > 0) != w.onset {
-			t.Errorf("%s = {fault %q, expect %q, onset %v}, want {%q, %q, onset>0 %v}",
-				s.Name, s.Fault, s.Expect, s.Onset, w.fault, w.expect, w.onset)
+		if s.Fault != w.fault || s.Expect != w.expect || (s.Onset > 0) != w.onset || s.Metrics != w.metrics {
+			t.Errorf("%s = {fault %q, expect %q, onset %v, metrics %v}, want {%q, %q, onset>0 %v, metrics %v}",
+				s.Name, s.Fault, s.Expect, s.Onset, s.Metrics, w.fault, w.expect, w.onset, w.metrics)
 		}
 	}
 }
@@ -91,8 +94,9 @@ func TestLookupScenario(t *testing.T) {
 	}{
 		{name: "exact", in: "crash", want: "crash"},
 		{name: "case_insensitive", in: "Bad-Info", want: "bad-info"},
+		{name: "error_spike", in: "error-spike", want: "error-spike"},
 		{name: "slow_is_not_a_scenario", in: "slow",
-			wantErr: `unknown scenario "slow"; valid: readiness, healthy, dependency, version, smoke, crash, hang, bad-info`},
+			wantErr: `unknown scenario "slow"; valid: readiness, healthy, dependency, version, smoke, crash, hang, bad-info, error-spike, latency`},
 		{name: "unknown", in: "meteor", wantErr: `unknown scenario "meteor"; valid: readiness, healthy,`},
 	}
 	for _, tc := range tests {

@@ -32,14 +32,16 @@ type Service struct {
 	rngMu sync.Mutex
 	rng   *rand.Rand
 
-	mu        sync.Mutex // guards the fields below
-	fault     Fault
-	changed   chan struct{} // closed and replaced on every fault change
-	current   deployment
-	previous  *deployment // what served before the last Deploy
-	startedAt time.Time   // last (re)start of the process, for uptime
-	closed    bool        // set by Stop; no handler may start afterwards
-	handlers  sync.WaitGroup
+	mu            sync.Mutex // guards the fields below
+	fault         Fault
+	changed       chan struct{} // closed and replaced on every fault change
+	current       deployment
+	previous      *deployment // what served before the last Deploy
+	startedAt     time.Time   // last (re)start of the process, for uptime
+	closed        bool        // set by Stop; no handler may start afterwards
+	errorRate     float64     // share of orders requests failing under FaultErrors
+	latencyFactor float64     // slowdown of the API routes under FaultLatency
+	handlers      sync.WaitGroup
 
 	life      sync.Mutex // serializes listener changes (crash, restart, stop)
 	addr      string     // fixed host:port after the first listen, so a restart keeps the URL
@@ -49,6 +51,7 @@ type Service struct {
 	stopErr   error
 
 	traffic trafficStats
+	metrics *metrics
 }
 
 // Start listens on loopback and serves until Stop. It returns once connections are
@@ -93,6 +96,10 @@ func newService(o Options, seed uint64) *Service {
 		current:   deployment{release: initial, at: now},
 		startedAt: now,
 		traffic:   newTrafficStats(latencyRingSize),
+
+		errorRate:     defaultErrorRate,
+		latencyFactor: defaultLatencyFactor,
+		metrics:       newMetrics(),
 	}
 }
 
