@@ -86,6 +86,10 @@ func assignLater(c *Config, in Input, text string) error {
 		m.PrometheusURL = text
 	case "prometheus_token":
 		m.PrometheusToken = text
+	case "prometheus_headers":
+		h, err := parseHeaders(text)
+		m.PrometheusHeaders = h
+		return err
 	case "metrics_url":
 		return setURLs(&m.MetricsURLs, text)
 	case "selector":

@@ -100,6 +100,7 @@ type Check struct {
 type Metrics struct {
 	PrometheusURL      string
 	PrometheusToken    string
+	PrometheusHeaders  http.Header
 	MetricsURLs        []string
 	Selector           string
 	ErrorRateQuery     string

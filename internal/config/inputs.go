@@ -123,6 +123,8 @@ var inputs = []Input{
 		Description: "Prometheus (or compatible) HTTP API base URL."},
 	{Name: "prometheus_token", Type: TypeString, Secret: true, Feature: FeatureMetrics,
 		Description: "Bearer token for prometheus_url (secret)."},
+	{Name: "prometheus_headers", Type: TypeLines, Secret: true, Feature: FeatureMetrics,
+		Description: "Extra headers for prometheus_url, one `Name: value` per line (e.g. `X-Scope-OrgID: tenant` for Mimir); values are secrets."},
 	{Name: "metrics_url", Type: TypeLines, Feature: FeatureMetrics,
 		Description: "Scrape these /metrics endpoints directly when there is no Prometheus; one URL per line (one per replica, summed)."},
 	{Name: "selector", Type: TypeSelector, Feature: FeatureMetrics,

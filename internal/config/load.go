@@ -85,7 +85,7 @@ func Load(src Sources) (*Config, []string, error) {
 // headers each value on its own.
 func secretParts(in Input, text string) []string {
 	parts := []string{strings.TrimSpace(text)}
-	if in.Name == "http_headers" {
+	if in.Name == "http_headers" || in.Name == "prometheus_headers" {
 		for _, l := range splitLines(text) {
 			if _, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(v) != "" {
 				parts = append(parts, strings.TrimSpace(v))
