@@ -7,7 +7,7 @@ BIN      := bin/deploywatch
 TOOLS    := $(CURDIR)/bin/tools
 ACTIONLINT_VERSION := v1.7.12
 
-.PHONY: all build test lint demo fmt-check vet actionlint clean
+.PHONY: all build test lint demo bench fmt-check vet actionlint prometheus clean
 
 all: build
 
@@ -16,8 +16,21 @@ build:
 
 # test is what CI runs: formatting, vet, then every test with the race detector. The
 # end-to-end tests build the binary and run it the way the GitHub runner runs the action.
-test: fmt-check vet actionlint
+test: fmt-check vet actionlint prometheus
 	$(GO) test -race -count=1 -shuffle=on -timeout=15m ./...
+
+# The metric tests run a real Prometheus (Debian's package). Install it when missing; a
+# test that needs it fails, never skips, when it is not there.
+prometheus:
+	@command -v prometheus >/dev/null && command -v promtool >/dev/null || { \
+	  echo "installing prometheus (Debian package)"; \
+	  SUDO=$$(command -v sudo >/dev/null && [ "$$(id -u)" != 0 ] && echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
+
+# bench replays simulated deploys through the decision rules (no sleeping) and prints
+# recall, false alarms and detection delays next to the seed's naive rule.
+bench:
+	$(GO) run ./cmd/rulebench
 
 fmt-check:
 	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \

@@ -66,7 +66,17 @@ func (e *Evaluator) Observe(m model.Measurement, phase model.Phase) (model.Measu
 	if !ok {
 		return m, nil, fmt.Errorf("measurement of unknown check %q", m.Check)
 	}
+	if m.Carry {
+		// No new evidence: the check keeps its last judgement, and streaks stand still.
+		m.Outcome = st.judged
+		if m.Outcome == "" {
+			m.Outcome = model.OutcomePending
+		}
+		st.carry(m)
+		return m, nil, nil
+	}
 	m.Outcome = e.Outcome(m, st.spec)
+	st.judged = m.Outcome
 	st.record(m)
 	var changes []Change
 	switch m.Outcome {

@@ -275,3 +275,33 @@ func TestSeriesBounded(t *testing.T) {
 		}
 	}
 }
+
+func TestCarryKeepsTheJudgement(t *testing.T) {
+	t.Parallel()
+	e := New([]model.CheckSpec{spec()}, Rules{FailOn: model.SeverityCritical})
+	obs := func(i int, m model.Measurement) (model.Measurement, []Change) {
+		m.Check, m.At = "ready", t0.Add(time.Duration(i)*time.Second)
+		got, cs, err := e.Observe(m, model.PhaseMonitor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got, cs
+	}
+	if m, _ := obs(0, model.Measurement{Carry: true}); m.Outcome != model.OutcomePending {
+		t.Errorf("a carry before any judgement is pending, got %s", m.Outcome)
+	}
+	obs(1, model.Measurement{Breach: true})
+	// Carried breaches are not new evidence: they must not confirm the streak.
+	for i := 2; i < 5; i++ {
+		if m, cs := obs(i, model.Measurement{Carry: true, Message: "block filling"}); m.Outcome != model.OutcomeFail || len(cs) != 0 {
+			t.Fatalf("carry %d: outcome %s, changes %v", i, m.Outcome, cs)
+		}
+	}
+	if _, cs := obs(5, model.Measurement{Breach: true}); len(cs) != 1 || !cs[0].Finding.Fatal {
+		t.Errorf("the second judged breach confirms the finding: %v", cs)
+	}
+	c := e.Checks()[0]
+	if c.Runs != 2 || c.Breaches != 2 || c.Last.Message != "" {
+		t.Errorf("carries count no runs: %+v", c)
+	}
+}

@@ -31,6 +31,8 @@ type checkState struct {
 	latencies    []time.Duration
 	next         int
 	series       series
+	// judged is the outcome of the last measurement that judged (not carried).
+	judged model.Outcome
 }
 
 func newCheckState(s model.CheckSpec) *checkState {
@@ -71,6 +73,16 @@ func (st *checkState) record(m model.Measurement) {
 	}
 	st.status.Latency.Count++
 	st.status.Latency.Max = max(st.status.Latency.Max, m.Latency)
+}
+
+// carry records a measurement that repeats the last judgement: it is the latest word of
+// the check (and a point of its series) but no new run of it.
+func (st *checkState) carry(m model.Measurement) {
+	last := m
+	st.status.Last = &last
+	if m.Metric != nil && m.Metric.HasValue {
+		st.series.add(model.Point{At: m.At, Value: m.Metric.Value})
+	}
 }
 
 func (st *checkState) resetBreach() { st.streaks = [3]streak{} }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/deploywatch/deploywatch/internal/config"
@@ -94,9 +95,25 @@ func (r *runner) monitor(ctx context.Context) int {
 		r.p.Annotate(platform.LevelError, "deploywatch: internal error", err.Error())
 		return ExitInconclusive
 	}
-	var startedAt time.Time
-	if r.cfg.Mode == config.ModeMonitor {
+	startedAt := time.Now()
+	if r.cfg.Mode == config.ModeMonitor && !r.cfg.StartedAt.IsZero() {
 		startedAt = r.cfg.StartedAt
+	}
+	metricChecks, warnings, err := buildMetricChecks(ctx, r.cfg, startedAt, r.env.Version)
+	var ps config.Problems
+	switch {
+	case errors.As(err, &ps):
+		return invalid(r.p, err)
+	case err != nil:
+		return r.preflightFailed(ctx, startedAt, err)
+	}
+	for _, w := range warnings {
+		r.warnings = append(r.warnings, w)
+		r.p.Annotate(platform.LevelWarning, "deploywatch", w)
+	}
+	checks = append(checks, metricChecks...)
+	if len(checks) == 0 {
+		return r.preflightFailed(ctx, startedAt, fmt.Errorf("%w: no check is left to run", errPreflight))
 	}
 	cons := newConsole(r.p)
 	res := safeRun(ctx, r.env, monitor.Options{
@@ -136,5 +153,18 @@ func exitCode(cfg *config.Config, v model.Verdict) int {
 	case model.VerdictFailed:
 		return ExitFailed
 	}
+	return ExitInconclusive
+}
+
+// preflightFailed ends a run whose backends cannot serve it: nothing was judged, so the
+// verdict is inconclusive, and the report, outputs and summary say why.
+func (r *runner) preflightFailed(ctx context.Context, startedAt time.Time, err error) int {
+	reason := "the monitor could not start: " + strings.TrimPrefix(err.Error(), errPreflight.Error()+": ")
+	r.p.Annotate(platform.LevelError, "deploywatch: preflight failed", reason)
+	now := time.Now()
+	rep := r.report(model.Result{StartedAt: startedAt, FinishedAt: now, Verdict: model.VerdictInconclusive, Reason: reason})
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finalizeBudget)
+	defer cancel()
+	r.finalize(fctx, rep)
 	return ExitInconclusive
 }

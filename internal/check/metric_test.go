@@ -254,8 +254,8 @@ func (f readerFunc) Read(ctx context.Context) (source.Traffic, error) { return f
 
 func TestSub(t *testing.T) {
 	t.Parallel()
-	prev := source.Traffic{Requests: 100, Errors: 5, Buckets: []source.Bucket{{0.1, 80}, {math.Inf(1), 100}}}
-	cur := source.Traffic{Requests: 150, Errors: 4, Buckets: []source.Bucket{{0.1, 100}, {math.Inf(1), 150}}}
+	prev := source.Traffic{Requests: 100, Errors: 5, Buckets: []source.Bucket{{UpperBound: 0.1, Count: 80}, {UpperBound: math.Inf(1), Count: 100}}}
+	cur := source.Traffic{Requests: 150, Errors: 4, Buckets: []source.Bucket{{UpperBound: 0.1, Count: 100}, {UpperBound: math.Inf(1), Count: 150}}}
 	got := Sub(cur, prev)
 	if got.Requests != 50 || got.Errors != 0 || got.Buckets[0].Count != 20 || got.Buckets[1].Count != 50 {
 		t.Errorf("Sub = %+v", got)

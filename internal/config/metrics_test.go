@@ -125,7 +125,7 @@ func TestMetricProblems(t *testing.T) {
 	t.Parallel()
 	_, _, ps := load(t, Sources{Inputs: map[string]string{
 		"health_url": "http://svc/ready", "expected_version": "x",
-		"queries":    "ok: sum(x) > 1\nbad sum(x) > 1",
+		"queries":     "ok: sum(x) > 1\nbad sum(x) > 1",
 		"metrics_url": "http://a/metrics\nnot-a-url", "selector": "job=api", "baseline": "soon",
 	}})
 	want := []string{

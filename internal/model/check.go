@@ -99,8 +99,12 @@ type Measurement struct {
 	Metric *MetricValue `json:"metric,omitempty"`
 	// Insufficient reports that the check measured but cannot decide yet (too little
 	// traffic for its statistical test); Message says what it would need.
-	Insufficient bool    `json:"insufficient,omitempty"`
-	Outcome      Outcome `json:"outcome"`
+	Insufficient bool `json:"insufficient,omitempty"`
+	// Carry reports that the measurement repeats the check's last judgement without new
+	// evidence (a latency block still filling up): it keeps the check's outcome but neither
+	// extends nor breaks a streak.
+	Carry   bool    `json:"carry,omitempty"`
+	Outcome Outcome `json:"outcome"`
 }
 
 // MetricValue is a numeric measurement with its reference points. Values are in Unit.

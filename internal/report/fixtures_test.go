@@ -268,10 +268,10 @@ func fixtures() []struct {
 
 var (
 	errorRateSpec = model.CheckSpec{Name: "error rate", Kind: model.KindErrorRate, Signal: model.SignalErrorRate,
-		Target: `sum(rate(http_requests_total{status=~"5..",job="shop"}[1m])) / sum(rate(http_requests_total{job="shop"}[1m]))`,
+		Target:   `sum(rate(http_requests_total{status=~"5..",job="shop"}[1m])) / sum(rate(http_requests_total{job="shop"}[1m]))`,
 		Severity: model.SeverityCritical, Persistence: 1, MaxProbeErrors: 3}
 	latencySpec = model.CheckSpec{Name: "p99 latency", Kind: model.KindLatency, Signal: model.SignalLatency,
-		Target: `histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{job="shop"}[1m])))`,
+		Target:   `histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{job="shop"}[1m])))`,
 		Severity: model.SeverityWarning, Persistence: 2, MaxProbeErrors: 3}
 	throughputSpec = model.CheckSpec{Name: "throughput", Kind: model.KindThroughput, Severity: model.SeverityWarning, Persistence: 1, MaxProbeErrors: 3}
 )
@@ -296,7 +296,7 @@ func metricsFailedReport() model.Report {
 	finding := model.Finding{Check: "error rate", Kind: model.KindErrorRate, Signal: model.SignalErrorRate, Type: model.FindingBreach,
 		Severity: model.SeverityCritical, Fatal: true, Active: true, Phase: model.PhaseMonitor,
 		Message: "4.12% over 4,120 requests since the start (limit 0.3% = 3x the baseline 0.1%): sustained increase",
-		Value: "4.12%", Expected: "≤ 0.3%", Baseline: "0.1%", Onset: at(30 * time.Second), ConfirmedAt: at(40 * time.Second), LastSeen: at(40 * time.Second), Count: 2}
+		Value:   "4.12%", Expected: "≤ 0.3%", Baseline: "0.1%", Onset: at(30 * time.Second), ConfirmedAt: at(40 * time.Second), LastSeen: at(40 * time.Second), Count: 2}
 	r.Signals = signals(model.SignalErrorRate)
 	after := 40 * time.Second
 	r.Result = model.Result{

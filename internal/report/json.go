@@ -214,7 +214,7 @@ func checkDocOf(c model.CheckStatus, start time.Time) checkDoc {
 		Name: c.Spec.Name, Kind: c.Spec.Kind, Signal: c.Spec.Signal, Target: c.Spec.Target,
 		Severity: c.Spec.Severity.String(), Persistence: c.Spec.Persistence, MaxProbeErrors: c.Spec.MaxProbeErrors,
 		Runs: c.Runs, Passes: c.Passes, Breaches: c.Breaches, Errors: c.Errors, Pending: c.Pending,
-		Series: make([]pointDoc, 0, len(c.Series)),
+		Series:  make([]pointDoc, 0, len(c.Series)),
 		Latency: latencyDoc{Count: c.Latency.Count, P50ms: millis(c.Latency.P50), P95ms: millis(c.Latency.P95), MaxMs: millis(c.Latency.Max)},
 	}
 	if m := c.Last; m != nil {

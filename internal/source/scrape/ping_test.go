@@ -2,6 +2,7 @@ package scrape
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -189,5 +190,24 @@ func TestRedirects(t *testing.T) {
 	err := s.Ping(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "refused redirect to another host") || leaked.Load() {
 		t.Fatalf("redirect to another host: error %v, headers sent there: %v; want it refused", err, leaked.Load())
+	}
+}
+
+func TestPingTellsAMissingCounterFromAnOutage(t *testing.T) {
+	t.Parallel()
+	quiet := newService(t, "# TYPE go_goroutines gauge\ngo_goroutines 7\n").srv
+	sc, err := New(Options{Targets: []string{quiet.URL}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = sc.Ping(t.Context())
+	if !errors.Is(err, ErrNoCounter) || strings.Count(err.Error(), "http_requests_total") != 1 {
+		t.Errorf("missing counter: %v", err)
+	}
+	down := httptest.NewServer(http.NotFoundHandler())
+	down.Close()
+	sc, _ = New(Options{Targets: []string{quiet.URL, down.URL}})
+	if err := sc.Ping(t.Context()); err == nil || errors.Is(err, ErrNoCounter) {
+		t.Errorf("an unreachable target is not a missing counter: %v", err)
 	}
 }

@@ -1,0 +1,217 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/deploywatch/deploywatch/internal/analysis"
+	"github.com/deploywatch/deploywatch/internal/check"
+	"github.com/deploywatch/deploywatch/internal/config"
+	"github.com/deploywatch/deploywatch/internal/model"
+	"github.com/deploywatch/deploywatch/internal/source"
+	"github.com/deploywatch/deploywatch/internal/source/prometheus"
+	"github.com/deploywatch/deploywatch/internal/source/scrape"
+)
+
+// preflightBudget bounds the checks made before monitoring starts: an unreachable backend
+// is reported in seconds, not after minutes of silence.
+const preflightBudget = 20 * time.Second
+
+// errPreflight marks a backend that cannot serve the run (unreachable, no matching series):
+// the monitor could not run, exit 3.
+var errPreflight = errors.New("preflight")
+
+// metricSetup is what the metric checks of a run share.
+type metricSetup struct {
+	prom    *prometheus.Client
+	scraper *scrape.Scraper
+	traffic *check.Feed
+	// promTraffic is set when the traffic comes from Prometheus (it needs a zero point).
+	promTraffic *check.PromTraffic
+	baselines   check.BaselineReader
+	warnings    []string
+}
+
+// buildMetricChecks creates the sources and the metric checks, proves every backend and
+// query answers (preflight), and reads the baselines. It returns configuration problems
+// (exit 2) as config.Problems, backends that cannot serve the run wrapped in errPreflight
+// (exit 3), and warnings for optional checks it dropped.
+func buildMetricChecks(ctx context.Context, cfg *config.Config, start time.Time, version string) ([]check.Check, []string, error) {
+	m := cfg.Metrics
+	if len(m.Checks) == 0 {
+		return nil, nil, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, preflightBudget)
+	defer cancel()
+	setup, err := newMetricSetup(ctx, cfg, version)
+	if err != nil {
+		return nil, nil, err
+	}
+	var checks []check.Check
+	warnings := setup.warnings
+	var problems config.Problems
+	for _, mc := range m.Checks {
+		c, warn, err := setup.check(ctx, cfg, mc, start)
+		var qe *source.QueryError
+		switch {
+		case errors.As(err, &qe):
+			problems = append(problems, config.Problem{Input: mc.Source, Value: qe.Query, HasValue: true, Msg: "Prometheus rejects the query: " + qe.Reason})
+		case err != nil:
+			return nil, nil, err
+		case warn != "":
+			warnings = append(warnings, warn)
+		}
+		if c != nil {
+			checks = append(checks, c)
+		}
+	}
+	if len(problems) > 0 {
+		return nil, nil, problems
+	}
+	if setup.promTraffic != nil {
+		if err := setup.promTraffic.Start(ctx, start); err != nil {
+			return nil, nil, fmt.Errorf("%w: %v", errPreflight, err)
+		}
+	}
+	kept := checks[:0]
+	for _, c := range checks {
+		if p, ok := c.(check.Preparer); ok {
+			err := p.Prepare(ctx)
+			switch {
+			case errors.Is(err, check.ErrNoBaseline):
+				// A default judged against the baseline has nothing to compare with: off, and
+				// said so, rather than every run ending inconclusive.
+				warnings = append(warnings, fmt.Sprintf("%s check is off: %v; it compares with the traffic before the start (Prometheus history, or a start snapshot)", c.Spec().Name, err))
+				continue
+			case err != nil:
+				return nil, nil, fmt.Errorf("%w: %s: read the baseline: %v", errPreflight, c.Spec().Name, err)
+			}
+		}
+		kept = append(kept, c)
+	}
+	return kept, warnings, nil
+}
+
+func newMetricSetup(ctx context.Context, cfg *config.Config, version string) (*metricSetup, error) {
+	m, s := cfg.Metrics, &metricSetup{}
+	ua := "deploywatch/" + version
+	if m.PrometheusURL != "" {
+		p, err := prometheus.New(prometheus.Options{URL: m.PrometheusURL, Token: m.PrometheusToken, Headers: m.PrometheusHeaders, UserAgent: ua})
+		if err != nil {
+			return nil, config.Problems{{Input: "prometheus_url", Msg: err.Error()}}
+		}
+		if err := p.Ping(ctx); err != nil {
+			return nil, fmt.Errorf("%w: prometheus_url: %v", errPreflight, err)
+		}
+		s.prom = p
+		pt := check.NewPromTraffic(p, m.Selector)
+		s.promTraffic, s.baselines = pt, pt
+		s.traffic = check.NewFeed(pt)
+	}
+	if len(m.MetricsURLs) > 0 {
+		sc, err := scrape.New(scrape.Options{Targets: m.MetricsURLs, Headers: cfg.HTTPHeaders, UserAgent: ua})
+		if err != nil {
+			return nil, config.Problems{{Input: "metrics_url", Msg: err.Error()}}
+		}
+		if err := sc.Ping(ctx); err != nil {
+			if !errors.Is(err, scrape.ErrNoCounter) {
+				return nil, fmt.Errorf("%w: metrics_url: %v", errPreflight, err)
+			}
+			// Reachable, but no request counter yet (no traffic since the process started,
+			// or another metric name): monitoring goes on, and no data stays visible.
+			s.warnings = append(s.warnings, "metrics_url: "+err.Error())
+		}
+		// A direct scrape is fresher than Prometheus (no scrape lag); Prometheus, when there
+		// is one, still gives the history the baselines need.
+		s.scraper, s.promTraffic = sc, nil
+		s.traffic = check.NewFeed(scrapeTraffic{sc})
+	}
+	return s, nil
+}
+
+// scrapeTraffic adapts the scraper to the checks' traffic reader: its totals run from its
+// first scrape, the start of the run.
+type scrapeTraffic struct{ s *scrape.Scraper }
+
+func (a scrapeTraffic) Read(ctx context.Context) (source.Traffic, error) {
+	snap, err := a.s.Scrape(ctx)
+	if err != nil {
+		return source.Traffic{}, err
+	}
+	return snap.Totals, nil
+}
+
+// signals maps metric kinds to the outputs they set.
+var metricSignals = map[model.CheckKind]model.Signal{
+	model.KindErrorRate: model.SignalErrorRate,
+	model.KindLatency:   model.SignalLatency,
+	model.KindCPU:       model.SignalResources,
+	model.KindMemory:    model.SignalResources,
+}
+
+// check builds one metric check; a warning (with a nil check) drops an optional check
+// whose data does not exist.
+func (s *metricSetup) check(ctx context.Context, cfg *config.Config, mc config.MetricCheck, start time.Time) (check.Check, string, error) {
+	spec := model.CheckSpec{
+		Name: mc.Name, Kind: mc.Kind, Signal: metricSignals[mc.Kind], Target: mc.Query, Severity: mc.Severity,
+		Persistence: mc.Persistence, MaxProbeErrors: mc.MaxProbeErrors,
+	}
+	base := check.Baseline{Start: start, Window: cfg.Metrics.Baseline.Window, Offsets: cfg.Metrics.Baseline.Offsets}
+	if mc.Traffic {
+		return s.trafficCheck(ctx, mc, spec, base)
+	}
+	q := check.NewQuery(check.QueryConfig{
+		Spec: spec, Querier: s.prom, Query: mc.Query, Op: mc.Op, Threshold: mc.Threshold, Relative: mc.Relative,
+		Unit: mc.Unit, OnNoData: mc.OnNoData, Baseline: base,
+	})
+	err := q.Preflight(ctx)
+	switch {
+	case errors.Is(err, source.ErrNoData) && mc.Optional:
+		return nil, fmt.Sprintf("%s check is off: its query has no data (%s); it needs cAdvisor and kube-state-metrics series matching the selector", mc.Name, mc.Query), nil
+	case errors.Is(err, source.ErrNoData):
+		return q, fmt.Sprintf("%s: the query has no data right now (%s); no data counts against max_probe_errors (on_no_data: %s)", mc.Name, mc.Query, mc.OnNoData), nil
+	case err != nil:
+		var qe *source.QueryError
+		if errors.As(err, &qe) {
+			return nil, "", err
+		}
+		return nil, "", fmt.Errorf("%w: %s: %v", errPreflight, mc.Name, err)
+	}
+	return q, "", nil
+}
+
+// trafficCheck builds the error-rate, latency or throughput check from the service's
+// request counter and latency histogram.
+func (s *metricSetup) trafficCheck(ctx context.Context, mc config.MetricCheck, spec model.CheckSpec, base check.Baseline) (check.Check, string, error) {
+	if s.promTraffic != nil {
+		// The counters must exist: a selector that matches nothing is a setup mistake to
+		// report now, not five minutes of no data.
+		if _, err := s.prom.Query(ctx, s.promTraffic.RequestsQuery(), time.Now()); err != nil {
+			if errors.Is(err, source.ErrNoData) {
+				return nil, "", fmt.Errorf("%w: prometheus_url: no series match %s; set selector to the labels of the service's metrics", errPreflight, s.promTraffic.RequestsQuery())
+			}
+			return nil, "", fmt.Errorf("%w: prometheus_url: %v", errPreflight, err)
+		}
+		if mc.Kind == model.KindLatency {
+			if _, err := s.prom.Query(ctx, s.promTraffic.BucketsQuery(), time.Now()); errors.Is(err, source.ErrNoData) {
+				return nil, fmt.Sprintf("%s check is off: no series match %s (the service exposes no latency histogram)", mc.Name, s.promTraffic.BucketsQuery()), nil
+			}
+		}
+	}
+	cfg := check.TrafficConfig{Spec: spec, Feed: s.traffic, Baselines: s.baselines, Baseline: base, Query: mc.Query}
+	switch mc.Kind {
+	case model.KindErrorRate:
+		return check.NewErrorRate(cfg, analysis.ErrorRateRule{Threshold: mc.Threshold}), "", nil
+	case model.KindLatency:
+		rule := analysis.LatencyRule{Factor: mc.Threshold}
+		if !mc.Relative {
+			rule = analysis.LatencyRule{Absolute: time.Duration(mc.Threshold * float64(time.Second))}
+		}
+		return check.NewLatency(cfg, rule), "", nil
+	case model.KindThroughput:
+		return check.NewThroughput(cfg, mc.Threshold, 0), "", nil
+	}
+	return nil, "", fmt.Errorf("no traffic check of kind %s", mc.Kind)
+}

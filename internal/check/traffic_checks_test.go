@@ -1,0 +1,192 @@
+package check
+
+import (
+	"context"
+	"errors"
+	"math"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/deploywatch/deploywatch/internal/analysis"
+	"github.com/deploywatch/deploywatch/internal/model"
+	"github.com/deploywatch/deploywatch/internal/source"
+)
+
+// scriptedTraffic is a cumulative traffic counter the test advances round by round, and a
+// baseline window of fixed traffic.
+type scriptedTraffic struct {
+	cum      source.Traffic
+	err      error
+	baseline *source.Traffic
+}
+
+func (s *scriptedTraffic) Read(context.Context) (source.Traffic, error) { return s.cum, s.err }
+
+func (s *scriptedTraffic) Baseline(context.Context, time.Time, time.Duration) (source.Traffic, error) {
+	if s.baseline == nil {
+		return source.Traffic{}, source.ErrNoData
+	}
+	return *s.baseline, nil
+}
+
+// add advances the counter by n requests, e of them errors, with every request taking lat.
+func (s *scriptedTraffic) add(n, e, lat float64) {
+	s.cum = addTraffic(s.cum, source.Traffic{Requests: n, Errors: e, Buckets: histogram(n, lat)})
+}
+
+// histogram puts n observations of lat seconds in Prometheus' default buckets.
+func histogram(n, lat float64) []source.Bucket {
+	var out []source.Bucket
+	for _, ub := range []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, math.Inf(1)} {
+		c := 0.0
+		if lat <= ub {
+			c = n
+		}
+		out = append(out, source.Bucket{UpperBound: ub, Count: c})
+	}
+	return out
+}
+
+func trafficConfig(name string, st *scriptedTraffic) TrafficConfig {
+	return TrafficConfig{Spec: model.CheckSpec{Name: name}, Feed: NewFeed(st), Baselines: st,
+		Baseline: Baseline{Start: time.Now(), Window: 30 * time.Minute}, Query: "q"}
+}
+
+func TestErrorRateCheck(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		// 30 minutes at 100 requests/s with 0.1% errors before the deploy.
+		base := source.Traffic{Requests: 180_000, Errors: 180}
+		st := &scriptedTraffic{baseline: &base}
+		c := NewErrorRate(trafficConfig("error rate", st), analysis.ErrorRateRule{Threshold: 0.01})
+		if err := c.Prepare(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		var m model.Measurement
+		for range 6 { // a minute of healthy traffic
+			st.add(1000, 1, 0.04)
+			m = c.Run(t.Context())
+			time.Sleep(10 * time.Second)
+		}
+		if m.Breach || m.Insufficient || m.Metric.Baseline != 0.001 || !strings.Contains(m.Message, "over 6,000 requests") {
+			t.Fatalf("healthy minute: %+v %+v", m, m.Metric)
+		}
+		// The deploy breaks 5% of requests: a breach within a few rounds.
+		rounds := 0
+		for !m.Breach && rounds < 10 {
+			st.add(1000, 50, 0.04)
+			m = c.Run(t.Context())
+			time.Sleep(10 * time.Second)
+			rounds++
+		}
+		if !m.Breach || rounds > 2 {
+			t.Fatalf("5%% errors at 100 requests/s caught after %d rounds: %s", rounds, m.Message)
+		}
+		if m.Metric.Value <= m.Metric.Limit || m.Metric.Limit > 0.01 || m.Expected == "" || m.Metric.Requests < 7000 {
+			t.Errorf("numbers: value %v limit %v expected %q requests %v", m.Metric.Value, m.Metric.Limit, m.Expected, m.Metric.Requests)
+		}
+	})
+}
+
+func TestErrorRateCheckLowTrafficIsPending(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := &scriptedTraffic{}
+		c := NewErrorRate(trafficConfig("error rate", st), analysis.ErrorRateRule{Threshold: 0.01})
+		if err := c.Prepare(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		st.add(12, 1, 0.04)
+		m := c.Run(t.Context())
+		if !m.Insufficient || m.Breach || !strings.Contains(m.Message, "insufficient traffic: 12 requests (1 errors)") {
+			t.Errorf("one unlucky error in 12 requests: %+v", m)
+		}
+		st.err = errors.New("prometheus down")
+		time.Sleep(10 * time.Second)
+		if m := c.Run(t.Context()); m.ProbeError != "prometheus down" {
+			t.Errorf("a failed read is a probe error: %+v", m)
+		}
+	})
+}
+
+func TestLatencyCheckJudgesDisjointBlocks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		base := source.Traffic{Requests: 10_000, Buckets: histogram(10_000, 0.04)}
+		st := &scriptedTraffic{baseline: &base}
+		c := NewLatency(trafficConfig("p99 latency", st), analysis.LatencyRule{Factor: 2})
+		if err := c.Prepare(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		type round struct {
+			n, lat float64
+			want   string // p pending, P pass, B breach, c carried (with the outcome the evaluator gives it)
+		}
+		rounds := []round{{100, 0.04, "p"}, {100, 0.04, "P"}, {150, 0.3, "c"}, {60, 0.3, "B"}, {250, 0.3, "B"}}
+		for i, r := range rounds {
+			st.add(r.n, 0, r.lat)
+			m := c.Run(t.Context())
+			var got string
+			switch {
+			case m.Carry:
+				got = "c"
+			case m.Insufficient:
+				got = "p"
+			case m.Breach:
+				got = "B"
+			default:
+				got = "P"
+			}
+			if got != r.want {
+				t.Errorf("round %d: %s (%s), want %s", i, got, m.Message, r.want)
+			}
+			time.Sleep(10 * time.Second)
+		}
+	})
+}
+
+func TestRelativeChecksWithoutBaseline(t *testing.T) {
+	t.Parallel()
+	st := &scriptedTraffic{}
+	if err := NewLatency(trafficConfig("p99", st), analysis.LatencyRule{Factor: 2}).Prepare(t.Context()); !errors.Is(err, ErrNoBaseline) {
+		t.Errorf("latency 2x without a baseline: %v", err)
+	}
+	if err := NewLatency(trafficConfig("p99", st), analysis.LatencyRule{Absolute: 500 * time.Millisecond}).Prepare(t.Context()); err != nil {
+		t.Errorf("an absolute latency limit needs no baseline: %v", err)
+	}
+	if err := NewThroughput(trafficConfig("throughput", st), 0.5, 0).Prepare(t.Context()); !errors.Is(err, ErrNoBaseline) {
+		t.Errorf("throughput without a baseline: %v", err)
+	}
+	if err := NewErrorRate(trafficConfig("error rate", st), analysis.ErrorRateRule{}).Prepare(t.Context()); err != nil {
+		t.Errorf("the error rate falls back to its threshold: %v", err)
+	}
+}
+
+func TestThroughputCheck(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		base := source.Traffic{Requests: 180_000} // 100 requests/s
+		st := &scriptedTraffic{baseline: &base}
+		c := NewThroughput(trafficConfig("throughput", st), 0.5, 0)
+		if err := c.Prepare(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		var m model.Measurement
+		for range 6 {
+			st.add(1000, 0, 0.04)
+			m = c.Run(t.Context())
+			time.Sleep(10 * time.Second)
+		}
+		if m.Breach || m.Metric.Baseline != 100 {
+			t.Fatalf("steady traffic: %+v", m)
+		}
+		rounds := 0
+		for !m.Breach && rounds < 12 {
+			st.add(100, 0, 0.04) // traffic falls to a tenth
+			m = c.Run(t.Context())
+			time.Sleep(10 * time.Second)
+			rounds++
+		}
+		if !m.Breach || rounds > 3 {
+			t.Errorf("a drop to 10/s caught after %d rounds: %s", rounds, m.Message)
+		}
+	})
+}
