@@ -99,6 +99,8 @@ type ErrorRateState struct {
 //     called healthy with probability at most Beta). Health is shown against the user's
 //     threshold, not the tighter relative limit: the relative limit only raises alarms, so
 //     a quiet service that cannot rule out a 3x rise far below τ still passes, explained.
+//     Λ is floored at healthFloor times the bound, so health shown long ago cannot mask
+//     a late regression.
 //   - Pending otherwise, and also while S ≥ h/2: recent traffic that leans towards a
 //     breach is not covered by the health shown before it. Needed is the number of
 //     error-free requests that would settle it: about 4.5/L_h at the start (~450 for 1%).
@@ -175,6 +177,11 @@ func breachHypotheses(limit float64) (p0, p1 float64) {
 // at high traffic with a ratio of 3, none with 2).
 const hypothesisRatio = 2.0
 
+// healthFloor bounds how much health evidence the run keeps, in multiples of the SPRT's
+// acceptance bound: enough to stay healthy through an unlucky error or two, not enough to
+// mask a regression that starts late in the run.
+const healthFloor = 2.0
+
 // suspicion is the fraction of the breach threshold above which the CUSUM statistic
 // holds a run's evidence at pending: recent traffic leaning towards a breach is not
 // covered by the health shown before it.
@@ -204,7 +211,8 @@ func (t *ErrorRateTest) Observe(window Counts) ErrorRateState {
 	}
 	t.total.Requests += n
 	t.total.Errors += e
-	t.lambda += e*t.healthErr + (n-e)*t.healthOK
+	// Floored, like the CUSUM: health shown long ago cannot outweigh a late regression.
+	t.lambda = max(t.lambda+e*t.healthErr+(n-e)*t.healthOK, healthFloor*t.lower)
 	st := ErrorRateState{
 		Rate: errorRatio(t.total), Window: errorRatio(Counts{n, e}), Limit: t.limit, P0: t.p0, HealthLimit: t.healthLimit,
 		Total: t.total, Segment: t.segment, Statistic: t.s.s, Threshold: t.s.h,
