@@ -65,8 +65,13 @@ func (c *console) worthALine(m *model.Measurement) bool {
 	if m == nil {
 		return false
 	}
-	// Latency is left out: it differs every time and says nothing new on its own.
-	key := strings.Join([]string{string(m.Outcome), m.Value, m.Expected, m.Message, m.ProbeError}, "\x00")
+	// Latency is left out: it differs every time and says nothing new on its own. So are
+	// the value and message of a metric (they move every round) and of a pending check
+	// (its count of requests still needed): a change of outcome is what is news.
+	key := string(m.Outcome) + "\x00" + m.ProbeError
+	if m.Metric == nil && m.Outcome != model.OutcomePending {
+		key += strings.Join([]string{m.Value, m.Expected, m.Message}, "\x00")
+	}
 	prev, seen := c.last[m.Check]
 	c.last[m.Check] = key
 	return !seen || prev != key

@@ -16,7 +16,7 @@ import (
 
 // demoPlan is the accelerated schedule of the tour: the default's shape (progressive
 // checkpoints, then a cool-down) squeezed into half a minute.
-var demoPlan = struct{ schedule, interval, cooldown, timeout string }{"2s,5s,10s,20s", "1s", "5s", "2s"}
+var demoPlan = struct{ schedule, interval, cooldown, timeout, baseline string }{"2s,5s,10s,20s", "1s", "5s", "2s", "5s"}
 
 // demoCommand runs the tour: an embedded service with traffic, a deploy, a fault, and the
 // real monitor pipeline watching it, exactly as `deploywatch run` would.
@@ -52,22 +52,32 @@ func demoCommand(ctx context.Context, env Env, args []string) int {
 	defer func() { _ = svc.Stop() }()
 	trafficCtx, stopTraffic := context.WithCancel(ctx)
 	trafficDone := make(chan struct{})
-	go func() { defer close(trafficDone); svc.Traffic(trafficCtx, 50) }()
+	go func() { defer close(trafficDone); svc.Traffic(trafficCtx, 100) }()
 
 	w := env.Stdout
 	fmt.Fprintf(w, "deploywatch demo: %s (scenario %q)\n", sc.Title, sc.Name)
-	fmt.Fprintf(w, "  service    %s, embedded, with ~50 requests/s of background traffic\n", svc.URL())
+	fmt.Fprintf(w, "  service    %s, embedded, with ~100 requests/s of background traffic\n", svc.URL())
 	fmt.Fprintf(w, "  deploying  %s (%s) -> %s (%s)\n", oldRel.Version, oldRel.Commit[:7], newRel.Version, newRel.Commit[:7])
-	fmt.Fprintf(w, "  watching   readiness, liveness, version, 2 smoke tests; every %s, checkpoints %s, cool-down %s\n\n",
+	fmt.Fprintf(w, "  watching   readiness, liveness, version, 2 smoke tests, and the error rate, p99 latency and\n")
+	fmt.Fprintf(w, "             throughput from its /metrics; every %s, checkpoints %s, cool-down %s\n\n",
 		demoPlan.interval, demoPlan.schedule, demoPlan.cooldown)
-	svc.Deploy(newRel)
-	fault := time.AfterFunc(sc.Onset, func() { svc.SetFault(sc.Fault) })
-	defer fault.Stop()
-
 	runEnv := env
 	runEnv.Getenv = demoGetenv(env.Getenv)
 	runEnv.Environ = func() []string { return nil }
-	code := runCommand(ctx, runEnv, "run", demoArgs(svc.URL(), newRel.Commit, *reportPath))
+	runArgs := demoArgs(svc.URL(), newRel.Commit, *reportPath)
+	// Before the deploy, `start` samples /metrics: the baseline of the metric checks.
+	fmt.Fprintf(w, "before the deploy: deploywatch start samples /metrics for %s as the metrics baseline\n", demoPlan.baseline)
+	code := runCommand(ctx, runEnv, "start", runArgs)
+	if code != ExitOK {
+		stopTraffic()
+		<-trafficDone
+		return code
+	}
+	fmt.Fprintln(w)
+	svc.Deploy(newRel)
+	fault := time.AfterFunc(sc.Onset, func() { svc.SetFault(sc.Fault) })
+	defer fault.Stop()
+	code = runCommand(ctx, runEnv, "run", runArgs)
 	stopTraffic()
 	<-trafficDone
 	return demoEpilogue(w, env, sc, svc.Stats(), *reportPath, code)
@@ -85,6 +95,7 @@ func demoArgs(base, commit, reportPath string) []string {
 		"--smoke-tests", "POST " + base + "/auth/health",
 		"--schedule", demoPlan.schedule, "--interval", demoPlan.interval, "--cooldown", demoPlan.cooldown,
 		"--http-timeout", demoPlan.timeout, "--report-path", reportPath,
+		"--metrics-url", base + "/metrics", "--baseline", demoPlan.baseline,
 	}
 }
 

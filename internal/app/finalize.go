@@ -90,10 +90,20 @@ func verdictLevel(v model.Verdict) platform.Level {
 	return platform.LevelInfo
 }
 
-// start records the start of a deployment for a later monitor run.
-func (r *runner) start() int {
+// start records the start of a deployment for a later monitor run and, for a direct
+// scrape, samples the service's traffic as the baseline.
+func (r *runner) start(ctx context.Context) int {
 	now := time.Now().UTC()
 	r.p.Log(platform.LevelInfo, fmt.Sprintf("deployment %q to %s started at %s", r.cfg.Description, r.cfg.Environment, now.Format(time.RFC3339)))
+	if len(r.cfg.Metrics.MetricsURLs) > 0 && r.cfg.Metrics.PrometheusURL == "" {
+		line, err := takeSnapshot(ctx, r.cfg, r.env.Version, r.env.Dir)
+		if err != nil {
+			// The deploy goes on; the later run judges without a baseline and says so.
+			r.p.Annotate(platform.LevelWarning, "deploywatch: no baseline", err.Error())
+		} else {
+			r.p.Log(platform.LevelInfo, line)
+		}
+	}
 	outs := []model.Output{{Name: "started_at", Value: now.Format(time.RFC3339)}, {Name: "deployment_id", Value: r.cfg.DeploymentID}}
 	if err := r.p.SetOutputs(outs); err != nil && r.p.Name() != "local" {
 		r.p.Annotate(platform.LevelWarning, "deploywatch: outputs not written", err.Error())

@@ -4,7 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"path/filepath"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/deploywatch/deploywatch/internal/analysis"
 	"github.com/deploywatch/deploywatch/internal/check"
@@ -38,14 +42,14 @@ type metricSetup struct {
 // query answers (preflight), and reads the baselines. It returns configuration problems
 // (exit 2) as config.Problems, backends that cannot serve the run wrapped in errPreflight
 // (exit 3), and warnings for optional checks it dropped.
-func buildMetricChecks(ctx context.Context, cfg *config.Config, start time.Time, version string) ([]check.Check, []string, error) {
+func buildMetricChecks(ctx context.Context, cfg *config.Config, start time.Time, version, dir string) ([]check.Check, []string, error) {
 	m := cfg.Metrics
 	if len(m.Checks) == 0 {
 		return nil, nil, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, preflightBudget)
 	defer cancel()
-	setup, err := newMetricSetup(ctx, cfg, version)
+	setup, err := newMetricSetup(ctx, cfg, version, dir)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -94,7 +98,7 @@ func buildMetricChecks(ctx context.Context, cfg *config.Config, start time.Time,
 	return kept, warnings, nil
 }
 
-func newMetricSetup(ctx context.Context, cfg *config.Config, version string) (*metricSetup, error) {
+func newMetricSetup(ctx context.Context, cfg *config.Config, version, dir string) (*metricSetup, error) {
 	m, s := cfg.Metrics, &metricSetup{}
 	ua := "deploywatch/" + version
 	if m.PrometheusURL != "" {
@@ -127,8 +131,68 @@ func newMetricSetup(ctx context.Context, cfg *config.Config, version string) (*m
 		// is one, still gives the history the baselines need.
 		s.scraper, s.promTraffic = sc, nil
 		s.traffic = check.NewFeed(scrapeTraffic{sc})
+		if s.prom == nil {
+			// Without Prometheus history, the baseline is what `deploywatch start` sampled.
+			snap, err := check.LoadSnapshot(snapshotPath(dir, cfg.Environment), cfg.Environment, time.Now())
+			switch {
+			case err == nil:
+				s.baselines = snap
+			case !errors.Is(err, check.ErrNoBaseline):
+				s.warnings = append(s.warnings, err.Error())
+			}
+		}
 	}
 	return s, nil
+}
+
+// snapshotPath is where `deploywatch start` keeps the traffic it sampled for a direct
+// scrape's baseline, in the workspace.
+func snapshotPath(dir, environment string) string {
+	safe := strings.Map(func(r rune) rune {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-' || r == '_' {
+			return r
+		}
+		return '_'
+	}, environment)
+	return resolvePath(dir, filepath.Join(".deploywatch", "baseline-"+safe+".json"))
+}
+
+// snapshotSpanMax bounds how long `start` samples the service: a baseline, not a delay.
+const snapshotSpanMax = 15 * time.Second
+
+// takeSnapshot samples the service's /metrics over min(baseline, 15s) and saves the
+// traffic as the baseline of a later run.
+func takeSnapshot(ctx context.Context, cfg *config.Config, version, dir string) (string, error) {
+	sc, err := scrape.New(scrape.Options{Targets: cfg.Metrics.MetricsURLs, Headers: cfg.HTTPHeaders, UserAgent: "deploywatch/" + version})
+	if err != nil {
+		return "", err
+	}
+	first, err := sc.Scrape(ctx)
+	if err != nil {
+		return "", fmt.Errorf("sample the service before the deploy: %w", err)
+	}
+	span := min(cfg.Metrics.Baseline.Window, snapshotSpanMax)
+	timer := time.NewTimer(span)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return "", ctx.Err()
+	case <-timer.C:
+	}
+	last, err := sc.Scrape(ctx)
+	if err != nil {
+		return "", fmt.Errorf("sample the service before the deploy: %w", err)
+	}
+	t := scrape.Window(first, last)
+	path := snapshotPath(dir, cfg.Environment)
+	if err := check.NewSnapshot(cfg.Environment, last.At, last.At.Sub(first.At), t, cfg.Metrics.MetricsURLs).Save(path); err != nil {
+		return "", err
+	}
+	p99 := "no latency histogram"
+	if q := source.Quantile(0.99, t.Buckets); !math.IsNaN(q) {
+		p99 = "p99 " + model.UnitSeconds.Format(q)
+	}
+	return fmt.Sprintf("baseline: %.0f requests, %.0f errors, %s over %s, saved to %s", t.Requests, t.Errors, p99, last.At.Sub(first.At).Round(time.Millisecond), path), nil
 }
 
 // scrapeTraffic adapts the scraper to the checks' traffic reader: its totals run from its

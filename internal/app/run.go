@@ -55,7 +55,7 @@ func runCommand(ctx context.Context, env Env, cmd string, args []string) int {
 	run := &runner{env: env, p: rp, cfg: cfg, warnings: warnings}
 	switch cfg.Mode {
 	case config.ModeStart:
-		return run.start()
+		return run.start(ctx)
 	case config.ModeFinish:
 		return run.finishMode()
 	}
@@ -99,7 +99,7 @@ func (r *runner) monitor(ctx context.Context) int {
 	if r.cfg.Mode == config.ModeMonitor && !r.cfg.StartedAt.IsZero() {
 		startedAt = r.cfg.StartedAt
 	}
-	metricChecks, warnings, err := buildMetricChecks(ctx, r.cfg, startedAt, r.env.Version)
+	metricChecks, warnings, err := buildMetricChecks(ctx, r.cfg, startedAt, r.env.Version, r.env.Dir)
 	var ps config.Problems
 	switch {
 	case errors.As(err, &ps):

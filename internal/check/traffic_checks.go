@@ -323,10 +323,16 @@ func (c *ThroughputCheck) Prepare(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	secs := c.cfg.Baseline.Window.Seconds()
-	c.baseRate = ws[0].Requests / secs
+	rate := func(w source.Traffic) float64 {
+		span := w.Span
+		if span <= 0 {
+			span = c.cfg.Baseline.Window
+		}
+		return w.Requests / span.Seconds()
+	}
+	c.baseRate = rate(ws[0])
 	for _, w := range ws[1:] {
-		c.baseRate = math.Min(c.baseRate, w.Requests/secs)
+		c.baseRate = math.Min(c.baseRate, rate(w))
 	}
 	c.test = analysis.NewThroughputTest(c.baseRate, c.drop, c.alpha)
 	return nil

@@ -190,3 +190,53 @@ func TestThroughputCheck(t *testing.T) {
 		}
 	})
 }
+
+func TestSnapshotRoundTrip(t *testing.T) {
+	t.Parallel()
+	path := t.TempDir() + "/.deploywatch/baseline-production.json"
+	now := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
+	traffic := source.Traffic{Requests: 500, Errors: 1, Buckets: histogram(500, 0.04)}
+	if err := NewSnapshot("production", now, 10*time.Second, traffic, []string{"http://a/metrics"}).Save(path); err != nil {
+		t.Fatal(err)
+	}
+	s, err := LoadSnapshot(path, "production", now.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := s.Baseline(t.Context(), now, time.Minute)
+	if got.Requests != 500 || got.Errors != 1 || got.Span != 10*time.Second || !math.IsInf(got.Buckets[len(got.Buckets)-1].UpperBound, 1) ||
+		source.Quantile(0.99, got.Buckets) != source.Quantile(0.99, traffic.Buckets) {
+		t.Errorf("round trip: %+v", got)
+	}
+	for _, tt := range []struct {
+		name, path, env string
+		at              time.Time
+		want            string
+	}{
+		{"missing", path + ".nope", "production", now, "no start snapshot"},
+		{"other_environment", path, "staging", now, `is for environment "production"`},
+		{"stale", path, "production", now.Add(48 * time.Hour), "is from 2026-11-21T10:00:00Z"},
+	} {
+		if _, err := LoadSnapshot(tt.path, tt.env, tt.at); !errors.Is(err, ErrNoBaseline) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %v", tt.name, err)
+		}
+	}
+}
+
+func TestThroughputUsesTheBaselineSpan(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		// 1,000 requests over a 10 s snapshot: 100 requests/s, whatever the baseline window.
+		st := &scriptedTraffic{baseline: &source.Traffic{Requests: 1000, Span: 10 * time.Second}}
+		c := NewThroughput(trafficConfig("throughput", st), 0.5, 0)
+		if err := c.Prepare(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		st.add(1000, 0, 0.04)
+		_ = c.Run(t.Context())
+		time.Sleep(10 * time.Second)
+		st.add(1000, 0, 0.04)
+		if m := c.Run(t.Context()); m.Metric.Baseline != 100 || m.Breach {
+			t.Errorf("baseline %v breach %v", m.Metric.Baseline, m.Breach)
+		}
+	})
+}

@@ -110,7 +110,7 @@ func (p *PromTraffic) Baseline(ctx context.Context, end time.Time, window time.D
 	if err != nil {
 		return source.Traffic{}, err
 	}
-	var t source.Traffic
+	t := source.Traffic{Span: window}
 	for _, s := range reqs {
 		t.Requests += s.Value
 		if isServerError(s.Labels) {

@@ -63,6 +63,8 @@ type Traffic struct {
 	// Buckets is the latency histogram of the window: cumulative counts per upper bound
 	// (seconds), ascending, ending with +Inf. Empty when the service exposes none.
 	Buckets []Bucket
+	// Span is how long the window lasted, when known (a baseline); rates divide by it.
+	Span time.Duration
 }
 
 // Bucket is one cumulative histogram bucket.
