@@ -162,3 +162,41 @@ func LatencyShift(before, after []float64, alpha float64) (shifted bool, p float
 	_, p = MannWhitney(before, after)
 	return p < alpha, p
 }
+
+// DefaultShiftAlpha is the significance RecentShift's rank test needs.
+const DefaultShiftAlpha = 0.01
+
+// ShiftState is the second latency detector's conclusion.
+type ShiftState struct {
+	Shifted bool
+	// Recent is the median of the last MinShiftPoints values after the start, Before the
+	// median before it; P is the rank test's one-sided p-value.
+	Recent, Before, P float64
+}
+
+// RecentShift flags a sustained latency shift that the consecutive-breach rule can miss
+// (blocks straddling the limit): the last MinShiftPoints per-block p99s against the
+// baseline's per-minute p99s, shifted upwards by a rank test at alpha and with a median
+// past factor times the baseline's. It needs MinShiftPoints values on each side.
+func RecentShift(before, after []float64, factor, alpha float64) ShiftState {
+	if len(before) < MinShiftPoints || len(after) < MinShiftPoints || !(factor > 0) {
+		return ShiftState{Recent: math.NaN(), Before: math.NaN(), P: math.NaN()}
+	}
+	recent := after[len(after)-MinShiftPoints:]
+	st := ShiftState{Recent: medianOf(recent), Before: medianOf(before), P: math.NaN()}
+	if !(st.Recent > factor*st.Before) {
+		return st
+	}
+	st.Shifted, st.P = LatencyShift(before, recent, alpha)
+	return st
+}
+
+func medianOf(values []float64) float64 {
+	s := slices.Clone(values)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}

@@ -23,7 +23,7 @@ func TestStartSnapshotIsTheScrapeBaseline(t *testing.T) {
 	t.Cleanup(func() { _ = svc.Stop() })
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { defer close(done); svc.Traffic(ctx, 150) }()
+	go func() { defer close(done); svc.Traffic(ctx, 300) }()
 	t.Cleanup(func() { stop(); <-done })
 
 	e := newTestEnv(t, map[string]string{"INPUT_METRICS_URL": svc.URL() + "/metrics", "INPUT_ENVIRONMENT": "staging", "INPUT_BASELINE": "2s"})
@@ -34,7 +34,7 @@ func TestStartSnapshotIsTheScrapeBaseline(t *testing.T) {
 		t.Fatalf("no snapshot saved:\n%s", e.stdout.String())
 	}
 	e.stdout.Reset()
-	if code := e.run(t.Context(), "run", "--schedule", "3s", "--interval", "500ms", "--cooldown", "0s"); code != ExitOK {
+	if code := e.run(t.Context(), "run", "--schedule", "6s", "--interval", "500ms", "--cooldown", "0s"); code != ExitOK {
 		t.Fatalf("run: exit %d\n%s", code, e.stdout.String())
 	}
 	if out := e.stdout.String(); strings.Contains(out, "check is off") {

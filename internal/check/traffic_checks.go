@@ -186,7 +186,18 @@ type LatencyCheck struct {
 	hasBaseline bool
 	block       source.Traffic
 	last        *model.Measurement
+	// before holds the baseline's per-minute p99s and after the run's per-block p99s, for
+	// the rank test of shifted.
+	before, after []float64
 }
+
+// QuantileHistory gives the p99 latency of every minute of a past window.
+type QuantileHistory interface {
+	BaselineP99s(ctx context.Context, end time.Time, window time.Duration) ([]float64, error)
+}
+
+// shiftAlpha is the significance the rank test needs to call a shift.
+const shiftAlpha = analysis.DefaultShiftAlpha
 
 var (
 	_ Check    = (*LatencyCheck)(nil)
@@ -218,6 +229,10 @@ func (c *LatencyCheck) Prepare(ctx context.Context) error {
 	}
 	if !c.hasBaseline && c.rule.Factor > 0 {
 		return fmt.Errorf("%w: no latency histogram before the start", ErrNoBaseline)
+	}
+	if h, ok := c.cfg.Baselines.(QuantileHistory); ok {
+		// Without per-minute history the ratio and persistence decide alone.
+		c.before, _ = h.BaselineP99s(ctx, c.cfg.Baseline.Start, c.cfg.Baseline.Window)
 	}
 	return nil
 }
@@ -252,6 +267,9 @@ func (c *LatencyCheck) Run(ctx context.Context) model.Measurement {
 	c.block = source.Traffic{}
 	st := c.rule.Judge(p99, count, c.baseP99, c.hasBaseline)
 	if !math.IsNaN(p99) {
+		c.after = append(c.after, p99)
+	}
+	if !math.IsNaN(p99) {
 		mv.Value, mv.HasValue = p99, true
 		m.Value = mv.Unit.Format(p99)
 	}
@@ -265,10 +283,26 @@ func (c *LatencyCheck) Run(ctx context.Context) model.Measurement {
 		m.Breach = true
 	case analysis.EvidencePending:
 		m.Insufficient = true
+	default:
+		m.Breach = c.shifted(&m)
 	}
 	judged := m
 	c.last = &judged
 	return m
+}
+
+// shifted is the second latency detector: a rank test of the run's last per-block p99s
+// against the baseline's per-minute p99s. It flags a sustained shift whose blocks straddle
+// the limit (so the consecutive-breach rule never fires) once the median of the recent
+// blocks is past the limit factor too.
+func (c *LatencyCheck) shifted(m *model.Measurement) bool {
+	st := analysis.RecentShift(c.before, c.after, c.rule.Factor, shiftAlpha)
+	if !st.Shifted {
+		return false
+	}
+	m.Message = fmt.Sprintf("p99 of the last %d blocks shifted: median %s against %s per minute before the start (Mann-Whitney p=%.2g)",
+		analysis.MinShiftPoints, model.UnitSeconds.Format(st.Recent), model.UnitSeconds.Format(st.Before), st.P)
+	return true
 }
 
 // addTraffic sums two stretches of traffic.

@@ -240,3 +240,51 @@ func TestThroughputUsesTheBaselineSpan(t *testing.T) {
 		}
 	})
 }
+
+// history serves per-minute p99s of a baseline for the rank test.
+type history struct {
+	*scriptedTraffic
+	p99s []float64
+}
+
+func (h history) BaselineP99s(context.Context, time.Time, time.Duration) ([]float64, error) {
+	return h.p99s, nil
+}
+
+// TestLatencyShiftDetector: blocks that straddle the limit never breach twice in a row,
+// but their distribution is shifted well past it: the rank test catches that.
+func TestLatencyShiftDetector(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		base := source.Traffic{Requests: 10_000, Buckets: histogram(10_000, 0.04)}
+		st := &scriptedTraffic{baseline: &base}
+		h := history{st, []float64{0.05, 0.048, 0.05, 0.049, 0.05, 0.05, 0.047, 0.05, 0.05, 0.049}}
+		cfg := trafficConfig("p99 latency", st)
+		cfg.Baselines = h
+		c := NewLatency(cfg, analysis.LatencyRule{Factor: 2})
+		if err := c.Prepare(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		// p99 per block alternates between 0.5 (over 2x 0.05) and 0.09 (just under): the
+		// consecutive rule sees breach, pass, breach, pass...
+		var breaches []bool
+		var last model.Measurement
+		for i := range 12 {
+			lat := 0.09
+			if i%2 == 0 {
+				lat = 0.5
+			}
+			st.add(300, 0, lat)
+			last = c.Run(t.Context())
+			breaches = append(breaches, last.Breach)
+			time.Sleep(10 * time.Second)
+		}
+		if !breaches[len(breaches)-1] || !strings.Contains(last.Message, "Mann-Whitney") {
+			t.Errorf("the shifted distribution is not caught: %v, %q", breaches, last.Message)
+		}
+		for i := 1; i < 7; i += 2 {
+			if breaches[i] {
+				t.Errorf("block %d under the limit breached before the rank test had 8 points: %v", i, breaches)
+			}
+		}
+	})
+}

@@ -52,6 +52,25 @@ func NewPromTraffic(q source.Querier, selector string) *PromTraffic {
 	}
 }
 
+// BaselineP99s returns the p99 latency of every minute of (end−window, end]: the values a
+// rank test compares the run's with.
+func (p *PromTraffic) BaselineP99s(ctx context.Context, end time.Time, window time.Duration) ([]float64, error) {
+	q := "histogram_quantile(0.99, sum by (le) (rate(" + p.buckets + "[1m])))"
+	series, err := p.q.QueryRange(ctx, q, end.Add(-window), end, time.Minute)
+	if err != nil {
+		return nil, err
+	}
+	var out []float64
+	for _, s := range series {
+		for _, pt := range s.Points {
+			if !math.IsNaN(pt.V) && !math.IsInf(pt.V, 0) {
+				out = append(out, pt.V)
+			}
+		}
+	}
+	return out, nil
+}
+
 // RequestsQuery is the selector of the request counter, for messages and the preflight.
 func (p *PromTraffic) RequestsQuery() string { return p.requests }
 

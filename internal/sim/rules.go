@@ -78,6 +78,18 @@ func judgeDeploywatch(ws []Window) Outcome {
 	traffic := analysis.NewThroughputTest(base.Requests/Baseline.Seconds(), 0.5, 0)
 	latency := analysis.LatencyRule{Factor: 2, MinCount: analysis.DefaultLatencyMinCount}
 	baseP99 := source.Quantile(0.99, cumulative(&baseBuckets))
+	// The baseline's per-minute p99s, and the run's per-block ones, for the rank test.
+	var before, after []float64
+	perMinute := int(time.Minute / Interval)
+	for i := 0; i+perMinute <= baselineWindows; i += perMinute {
+		var minute [len(Bounds)]float64
+		for _, w := range ws[i : i+perMinute] {
+			add(&minute, &w.Buckets)
+		}
+		if p := source.Quantile(0.99, cumulative(&minute)); !math.IsNaN(p) {
+			before = append(before, p)
+		}
+	}
 	var (
 		out                   Outcome
 		block                 [len(Bounds)]float64
@@ -102,9 +114,19 @@ func judgeDeploywatch(ws []Window) Outcome {
 		if blockN < latency.MinCount {
 			continue
 		}
-		ls := latency.Judge(source.Quantile(0.99, cumulative(&block)), blockN, baseP99, !math.IsNaN(baseP99))
+		p99 := source.Quantile(0.99, cumulative(&block))
+		ls := latency.Judge(p99, blockN, baseP99, !math.IsNaN(baseP99))
 		block, blockN = [len(Bounds)]float64{}, 0
-		switch latEv = ls.Evidence; latEv {
+		if !math.IsNaN(p99) {
+			after = append(after, p99)
+		}
+		latEv = ls.Evidence
+		// The second detector, as the product's latency check runs it: a shift of the recent
+		// blocks' distribution that straddles the limit.
+		if latEv == analysis.EvidenceHealthy && analysis.RecentShift(before, after, latency.Factor, analysis.DefaultShiftAlpha).Shifted {
+			latEv = analysis.EvidenceBreach
+		}
+		switch latEv {
 		case analysis.EvidenceBreach:
 			if streak++; streak >= LatencyPersistence {
 				out.alarm(SignalLatency, at)
