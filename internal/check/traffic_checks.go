@@ -97,6 +97,14 @@ func (b *trafficBase) lastMinute(at time.Time, cum source.Traffic) (source.Traff
 	return w, d
 }
 
+// judge maps a statistical test's evidence onto a measurement: a breach, not enough
+// evidence yet (pending), or a pass.
+func judge(m *model.Measurement, ev analysis.Evidence, message string) {
+	m.Message = message
+	m.Breach = ev == analysis.EvidenceBreach
+	m.Insufficient = ev == analysis.EvidencePending
+}
+
 func ratio(t source.Traffic) float64 {
 	if t.Requests <= 0 {
 		return math.NaN()
@@ -165,13 +173,7 @@ func (c *ErrorRateCheck) Run(ctx context.Context) model.Measurement {
 	}
 	mv.Limit, mv.Requests, mv.Errors = st.Limit, st.Total.Requests, st.Total.Errors
 	m.Expected = allowed(">", mv.Unit.Format(st.Limit))
-	m.Message = st.Message
-	switch st.Evidence {
-	case analysis.EvidenceBreach:
-		m.Breach = true
-	case analysis.EvidencePending:
-		m.Insufficient = true
-	}
+	judge(&m, st.Evidence, st.Message)
 	return m
 }
 
@@ -277,13 +279,8 @@ func (c *LatencyCheck) Run(ctx context.Context) model.Measurement {
 		mv.Limit = st.Limit
 		m.Expected = allowed(">", mv.Unit.Format(st.Limit))
 	}
-	m.Message = st.Message
-	switch st.Evidence {
-	case analysis.EvidenceBreach:
-		m.Breach = true
-	case analysis.EvidencePending:
-		m.Insufficient = true
-	default:
+	judge(&m, st.Evidence, st.Message)
+	if st.Evidence == analysis.EvidenceHealthy {
 		m.Breach = c.shifted(&m)
 	}
 	judged := m
@@ -404,13 +401,7 @@ func (c *ThroughputCheck) Run(ctx context.Context) model.Measurement {
 	}
 	mv.Limit = st.Limit
 	m.Expected = allowed("<", mv.Unit.Format(st.Limit))
-	m.Message = st.Message
-	switch st.Evidence {
-	case analysis.EvidenceBreach:
-		m.Breach = true
-	case analysis.EvidencePending:
-		m.Insufficient = true
-	}
+	judge(&m, st.Evidence, st.Message)
 	judged := m
 	c.last = &judged
 	return m
