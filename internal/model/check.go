@@ -17,6 +17,10 @@ const (
 	KindCPU        CheckKind = "cpu"
 	KindMemory     CheckKind = "memory"
 	KindQuery      CheckKind = "query"
+	KindRollout    CheckKind = "rollout"
+	KindPods       CheckKind = "pods"
+	KindRestarts   CheckKind = "restarts"
+	KindLogs       CheckKind = "logs"
 )
 
 // Signal names the boolean output a breach sets to "true". Signals are the contract's

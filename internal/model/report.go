@@ -28,6 +28,25 @@ type Report struct {
 	// Warnings are problems of the tool that did not change the verdict (a sink failure,
 	// an ignored input).
 	Warnings []string `json:"warnings,omitempty"`
+	// Rollback is what a rollback did, when one was due.
+	Rollback *Rollback `json:"rollback,omitempty"`
+}
+
+// Rollback is the undoing of a failed deploy: which revision came back, and whether the
+// service recovered on it.
+type Rollback struct {
+	// Target is the workload, e.g. "deployment/api".
+	Target string `json:"target"`
+	// DryRun reports a rollback that was only described, not done.
+	DryRun bool `json:"dry_run"`
+	// Performed is true once the workload was changed back.
+	Performed    bool  `json:"performed"`
+	FromRevision int64 `json:"from_revision"`
+	ToRevision   int64 `json:"to_revision"`
+	// Recovered reports that the previous revision rolled out again and its pods are
+	// healthy: the rollback is verified.
+	Recovered bool   `json:"recovered"`
+	Message   string `json:"message"`
 }
 
 // Duration is how long the run took.
