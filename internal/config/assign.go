@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"net/http"
 	"net/textproto"
 	"strings"
@@ -118,6 +119,12 @@ func assignLater(c *Config, in Input, text string) error {
 		return err
 	case "kubeconfig":
 		k.Kubeconfig = text
+	case "kube_context":
+		k.Context = text
+	case "max_log_errors":
+		return setCount(&k.MaxLogErrors, text)
+	case "rollout_timeout":
+		return setDuration(&k.RolloutTimeout, text)
 	case "namespace":
 		k.Namespace = text
 	case "deployment":
@@ -127,6 +134,9 @@ func assignLater(c *Config, in Input, text string) error {
 	case "max_restarts":
 		return setCount(&k.MaxRestarts, text)
 	case "log_error_pattern":
+		if _, err := regexp.Compile(text); err != nil {
+			return fmt.Errorf("is not a regular expression: %w", err)
+		}
 		k.LogErrorPattern = text
 	case "rollback":
 		return setBool(&k.Rollback, text)

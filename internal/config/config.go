@@ -119,11 +119,14 @@ type Metrics struct {
 // Kube holds the Kubernetes settings.
 type Kube struct {
 	Kubeconfig      string
+	Context         string
 	Namespace       string
 	Deployment      string
 	PodSelector     string
 	MaxRestarts     int
 	LogErrorPattern string
+	MaxLogErrors    int
+	RolloutTimeout  time.Duration
 	Rollback        bool
 }
 

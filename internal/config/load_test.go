@@ -53,7 +53,7 @@ func TestLoadDefaults(t *testing.T) {
 			Headers: http.Header{}, Severity: model.SeverityCritical, Persistence: 2, MaxProbeErrors: 3, Timeout: 5 * time.Second, Source: "health_url"}},
 		ReportPath: "deploywatch-report.json",
 		Metrics:    Metrics{ErrorRateThreshold: 0.01, LatencyThreshold: Threshold{Factor: 2}, CPUThreshold: 0.9, MemoryThreshold: 0.95, Baseline: Baseline{Window: 30 * time.Minute}},
-		Kube:       Kube{Namespace: "default", MaxRestarts: 2},
+		Kube:       Kube{Namespace: "default", MaxRestarts: 2, RolloutTimeout: 10 * time.Minute},
 		Sinks:      Sinks{DeploymentStatus: true, Comment: "auto", DatadogSite: "datadoghq.com", NotifyOn: model.SeverityWarning},
 	}
 	if diff := cmp.Diff(want, c, cmpIgnoreOrigins); diff != "" {
@@ -185,22 +185,46 @@ func TestSecretsCollected(t *testing.T) {
 	}
 }
 
-func TestUnavailableFeatures(t *testing.T) {
+func TestEventSinksNotBuiltAreWarnings(t *testing.T) {
 	t.Parallel()
 	_, warnings, ps := load(t, Sources{Inputs: map[string]string{
-		"health_url": "http://svc/ready", "deployment": "api", "slack_webhook_url": "https://hooks.slack.com/services/T/B/secret",
-		"github_token": "ghs_x", "namespace": "default", "deployment_status": "true", "kubeconfig": "apiVersion: v1",
+		"health_url": "http://svc/ready", "slack_webhook_url": "https://hooks.slack.com/services/T/B/secret",
+		"github_token": "ghs_x", "deployment_status": "true",
 	}, Context: model.RunContext{SHA: sha}})
-	wantPs := []string{
-		`kubeconfig (value hidden: secret) (from INPUT_KUBECONFIG): kubernetes checks are not part of this build of deploywatch; remove the setting or use a release that has them`,
-		`deployment "api" (from INPUT_DEPLOYMENT): kubernetes checks are not part of this build of deploywatch; remove the setting or use a release that has them`,
-	}
-	if diff := cmp.Diff(wantPs, problemLines(ps)); diff != "" {
-		t.Errorf("problems (-want +got):\n%s", diff)
+	if ps != nil {
+		t.Errorf("problems: %v", problemLines(ps))
 	}
 	wantW := []string{"slack_webhook_url is set, but events are not part of this build of deploywatch; it is ignored"}
 	if diff := cmp.Diff(wantW, warnings); diff != "" {
 		t.Errorf("warnings (-want +got):\n%s", diff)
+	}
+}
+
+func TestKubeSettings(t *testing.T) {
+	t.Parallel()
+	c, _, ps := load(t, Sources{Inputs: map[string]string{"deployment": "statefulset/db", "namespace": "shop", "rollback": "true",
+		"log_error_pattern": "(?i)panic|fatal", "max_log_errors": "3", "kubeconfig": "apiVersion: v1\nkind: Config"}})
+	if ps != nil {
+		t.Fatal(ps)
+	}
+	if k := c.Kube; k.Deployment != "statefulset/db" || !k.Rollback || k.MaxLogErrors != 3 || k.RolloutTimeout != 10*time.Minute || !contains(c.Secrets, "apiVersion: v1\nkind: Config") {
+		t.Errorf("kube settings: %+v", k)
+	}
+	_, _, ps = load(t, Sources{Inputs: map[string]string{"deployment": "cronjob/x", "log_error_pattern": "(unclosed"}})
+	want := []string{
+		`deployment "cronjob/x" (from INPUT_DEPLOYMENT): kind "cronjob" is not followed; allowed: deployment, statefulset, daemonset`,
+		"log_error_pattern \"(unclosed\" (from INPUT_LOG_ERROR_PATTERN): is not a regular expression: error parsing regexp: missing closing ): `(unclosed`",
+	}
+	if diff := cmp.Diff(sorted(want), sorted(problemLines(ps))); diff != "" {
+		t.Errorf("problems (-want +got):\n%s", diff)
+	}
+	_, _, ps = load(t, Sources{Inputs: map[string]string{"health_url": "http://svc/ready", "expected_version": "x", "rollback": "true", "pod_selector": "app=api"}})
+	want = []string{
+		`pod_selector "app=api" (from INPUT_POD_SELECTOR): needs deployment: the workload whose rollout and pods to watch`,
+		`rollback "true" (from INPUT_ROLLBACK): needs deployment: the workload whose rollout and pods to watch`,
+	}
+	if diff := cmp.Diff(sorted(want), sorted(problemLines(ps))); diff != "" {
+		t.Errorf("problems (-want +got):\n%s", diff)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/deploywatch/deploywatch/internal/kube"
 	"github.com/deploywatch/deploywatch/internal/model"
 )
 
@@ -51,9 +52,10 @@ func validate(c *Config, vals map[string]raw, failed map[string]bool) Problems {
 				Msg: "version verification needs expected_version, and no commit SHA is known here; set expected_version"})
 		}
 	}
+	ps = append(ps, validateKube(c, vals, bad)...)
 	switch c.Mode {
 	case ModeRun, ModeMonitor:
-		if len(c.Checks) == 0 && len(c.Metrics.Checks) == 0 {
+		if len(c.Checks) == 0 && len(c.Metrics.Checks) == 0 && c.Kube.Deployment == "" {
 			ps = append(ps, Problem{Input: "checks", Msg: "none configured; set at least one of health_url, live_url, info_url, smoke_tests, prometheus_url, metrics_url, or checks in the config file"})
 		}
 	case ModeFinish:
@@ -82,7 +84,7 @@ func verdictNames() []string {
 // builtFeatures are the capabilities of this build. An input of a missing feature that is
 // set is a problem when it would change the verdict (monitoring less than asked is a silent
 // pass), and a warning when it only reports (a sink never changes the verdict).
-var builtFeatures = map[Feature]bool{FeatureCore: true, FeatureMetrics: true}
+var builtFeatures = map[Feature]bool{FeatureCore: true, FeatureMetrics: true, FeatureKube: true}
 
 // alwaysSet are inputs the CI host fills on every run; they are not a user's request.
 var alwaysSet = map[string]bool{"github_token": true, "gitlab_token": true}
@@ -102,4 +104,26 @@ func unavailable(vals map[string]raw, ps *Problems) []string {
 			Msg: fmt.Sprintf("%s checks are not part of this build of deploywatch; remove the setting or use a release that has them", in.Feature)})
 	}
 	return warnings
+}
+
+// validateKube checks the Kubernetes settings against each other: every one of them is
+// about the workload, so it needs one.
+func validateKube(c *Config, vals map[string]raw, bad func(input, msg string)) Problems {
+	k := c.Kube
+	if k.Deployment != "" {
+		if _, err := kube.ParseTarget(k.Deployment, k.Namespace); err != nil {
+			bad("deployment", err.Error())
+		}
+		if k.RolloutTimeout <= 0 {
+			bad("rollout_timeout", "must be above zero")
+		}
+		return nil
+	}
+	for _, name := range []string{"kubeconfig", "kube_context", "pod_selector", "log_error_pattern", "rollback"} {
+		r := vals[name]
+		if r.origin.Layer != LayerDefault && strings.TrimSpace(r.text) != "" && r.text != "false" {
+			bad(name, "needs deployment: the workload whose rollout and pods to watch")
+		}
+	}
+	return nil
 }

@@ -37,15 +37,32 @@ type Options struct {
 	// StartedAt is the start of monitoring, the origin of every offset in Plan; zero means
 	// now. A start in the past (mode monitor after mode start) resumes at the right offset.
 	StartedAt time.Time
+	// Rollout, when set, is waited for first (the rollout phase); the plan then counts from
+	// the moment the new version is rolled out. RolloutChecks run during the rollout as well
+	// as after it: pod signals exist long before the rollout ends.
+	Rollout        Rollout
+	RolloutChecks  []check.Check
+	RolloutTimeout time.Duration
+}
+
+// Rollout is a check that follows a rollout and says when it is over.
+type Rollout interface {
+	check.Check
+	// Done is closed when the rollout completed or failed.
+	Done() <-chan struct{}
+	// Changed receives on every change of the rollout's progress.
+	Changed() <-chan struct{}
 }
 
 // maxTimeline bounds the history kept for the report over long or flapping runs.
 const maxTimeline = 1000
 
 type runner struct {
-	o        Options
-	eval     *analysis.Evaluator
-	start    time.Time
+	o     Options
+	eval  *analysis.Evaluator
+	start time.Time
+	// origin is when the plan's offsets start: the start, or the end of the rollout.
+	origin   time.Time
 	phase    model.Phase
 	timeline []model.TimelineEntry
 	dropped  int
@@ -55,9 +72,9 @@ type runner struct {
 // cancelled, and returns the result. It publishes a started event first and a finished
 // event last, whatever happens in between.
 func Run(ctx context.Context, o Options) model.Result {
-	specs := make([]model.CheckSpec, len(o.Checks))
-	for i, c := range o.Checks {
-		specs[i] = c.Spec()
+	var specs []model.CheckSpec
+	for _, c := range o.all() {
+		specs = append(specs, c.Spec())
 	}
 	if o.Publisher == nil {
 		o.Publisher = PublisherFunc(func(context.Context, model.Event) {})
@@ -67,26 +84,48 @@ func Run(ctx context.Context, o Options) model.Result {
 		r.start = time.Now()
 	}
 	r.emit(ctx, model.Event{Kind: model.EventStarted}, fmt.Sprintf("monitoring %d checks until +%s", len(specs), shortDuration(o.Plan.End())))
+	r.origin = r.start
+	if o.Rollout != nil {
+		switch outcome := r.rollout(ctx); outcome {
+		case rolloutCancelled:
+			return r.finish(ctx, true)
+		case rolloutFailed:
+			return r.finish(ctx, false)
+		}
+		// The progressive schedule starts once the new version is out.
+		r.origin = time.Now()
+	}
 	cancelled := r.loop(ctx)
 	return r.finish(ctx, cancelled)
+}
+
+// all lists every check of the run: the rollout, the checks running from the rollout on,
+// then the others.
+func (o Options) all() []check.Check {
+	var out []check.Check
+	if o.Rollout != nil {
+		out = append(out, o.Rollout)
+	}
+	return append(append(out, o.RolloutChecks...), o.Checks...)
 }
 
 // loop runs rounds of checks until the plan ends; it reports whether ctx ended it.
 func (r *runner) loop(ctx context.Context) bool {
 	var at time.Duration
-	if !r.o.StartedAt.IsZero() {
-		at = max(time.Since(r.start), 0)
+	if !r.o.StartedAt.IsZero() || r.o.Rollout != nil {
+		at = max(time.Since(r.origin), 0)
 	}
 	verified := false
 	var published time.Duration = -1
+	checks := r.o.all()
 	for {
-		if !sleepUntil(ctx, r.start.Add(at)) {
+		if !sleepUntil(ctx, r.origin.Add(at)) {
 			return true
 		}
 		phase := r.o.Plan.PhaseOf(at, verified)
 		r.enter(ctx, phase)
 		verified = verified || phase == model.PhaseVerify
-		r.observe(ctx, phase, r.round(ctx))
+		r.observe(ctx, phase, r.round(ctx, checks))
 		if ctx.Err() != nil {
 			return true
 		}
@@ -102,17 +141,17 @@ func (r *runner) loop(ctx context.Context) bool {
 			return false
 		}
 		// A round that overran its interval is followed at once, not skipped.
-		at = max(next, min(time.Since(r.start), r.o.Plan.End()))
+		at = max(next, min(time.Since(r.origin), r.o.Plan.End()))
 	}
 }
 
 // round runs every check once, concurrently, and returns the measurements in check order.
 // Each is stamped when its probe completed: that is when the monitor knew, so a service
 // that hangs until the timeout is not reported as detected earlier than it was.
-func (r *runner) round(ctx context.Context) []model.Measurement {
-	out := make([]model.Measurement, len(r.o.Checks))
+func (r *runner) round(ctx context.Context, checks []check.Check) []model.Measurement {
+	out := make([]model.Measurement, len(checks))
 	var wg sync.WaitGroup
-	for i, c := range r.o.Checks {
+	for i, c := range checks {
 		wg.Go(func() {
 			defer func() {
 				// A check bug must cost one measurement, never the run's final status.
