@@ -3,9 +3,9 @@ package config
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"net/http"
 	"net/textproto"
+	"regexp"
 	"strings"
 	"time"
 
