@@ -41,6 +41,7 @@ type reportDoc struct {
 	CommentURL      string            `json:"comment_url"`
 	ReportPath      string            `json:"report_path"`
 	Warnings        []string          `json:"warnings"`
+	Rollback        *model.Rollback   `json:"rollback"`
 	Outputs         map[string]string `json:"outputs"`
 }
 
@@ -170,8 +171,8 @@ func JSON(r model.Report) ([]byte, error) {
 		Findings:     make([]findingDoc, 0, len(r.Findings)),
 		Timeline:     make([]timelineDoc, 0, len(r.Timeline)),
 		DeploymentID: r.DeploymentID, CommentURL: r.CommentURL, ReportPath: r.ReportPath,
-		Warnings: append([]string{}, r.Warnings...),
-		Outputs:  map[string]string{},
+		Warnings: append([]string{}, r.Warnings...), Rollback: r.Rollback,
+		Outputs: map[string]string{},
 	}
 	if r.Run.PullRequest != 0 {
 		pr := r.Run.PullRequest

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/deploywatch/deploywatch/internal/model"
@@ -132,4 +133,25 @@ func writeExplanation(b *strings.Builder, r model.Report) {
 		b.WriteString(">\n> " + strings.Join(facts, " · ") + "\n")
 	}
 	b.WriteString("\n")
+	if rb := r.Rollback; rb != nil {
+		b.WriteString("**" + rollbackHeadline(rb) + "**")
+		if rb.Message != "" {
+			b.WriteString(" — " + EscapeMarkdown(rb.Message))
+		}
+		b.WriteString("\n\n")
+	}
+}
+
+// rollbackHeadline says in a few words what became of a rollback.
+func rollbackHeadline(rb *model.Rollback) string {
+	target := EscapeMarkdown(rb.Target)
+	switch {
+	case rb.DryRun:
+		return fmt.Sprintf("↩️ Dry run: %s would be rolled back from revision %d to %d", target, rb.FromRevision, rb.ToRevision)
+	case rb.Performed && rb.Recovered:
+		return fmt.Sprintf("↩️ Rolled back %s from revision %d to %d; the previous version is healthy again", target, rb.FromRevision, rb.ToRevision)
+	case rb.Performed:
+		return fmt.Sprintf("↩️ Rolled back %s from revision %d to %d, but it has not recovered", target, rb.FromRevision, rb.ToRevision)
+	}
+	return fmt.Sprintf("↩️ Rollback of %s failed", target)
 }

@@ -28,5 +28,7 @@ func OutputDocs() []OutputDoc {
 		{"comment_url", "URL of the sticky pull request or commit comment."},
 		{"report_path", "Path of the JSON report in the workspace."},
 		{"summary", "One-line summary of the verdict."},
+		{"rollback_from_revision", "Revision a rollback (or a dry-run rollback) left (empty when none)."},
+		{"rollback_to_revision", "Revision a rollback (or a dry-run rollback) went back to (empty when none)."},
 	}
 }

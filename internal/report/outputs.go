@@ -26,8 +26,8 @@ func Outputs(r model.Report) []model.Output {
 		startedAt = r.StartedAt.UTC().Format("2006-01-02T15:04:05Z07:00")
 	}
 	return append(out,
-		// The model has no rollback yet, so nothing was ever rolled back.
-		model.Output{Name: "rolled_back", Value: "false"},
+		// Rolled back means performed and verified: the previous version is healthy again.
+		model.Output{Name: "rolled_back", Value: strconv.FormatBool(r.Rollback != nil && r.Rollback.Performed && r.Rollback.Recovered)},
 		// Empty means unknown in the contract: no such check, or no data.
 		model.Output{Name: "error_rate", Value: metricOutput(r, model.KindErrorRate, false, 1)},
 		model.Output{Name: "p99_latency_ms", Value: metricOutput(r, model.KindLatency, false, 1000)},
@@ -38,6 +38,8 @@ func Outputs(r model.Report) []model.Output {
 		model.Output{Name: "comment_url", Value: r.CommentURL},
 		model.Output{Name: "report_path", Value: r.ReportPath},
 		model.Output{Name: "summary", Value: SummaryLine(r)},
+		model.Output{Name: "rollback_from_revision", Value: revision(r.Rollback, false)},
+		model.Output{Name: "rollback_to_revision", Value: revision(r.Rollback, true)},
 	)
 }
 
@@ -59,4 +61,15 @@ func metricOutput(r model.Report, kind model.CheckKind, baseline bool, scale flo
 		return strconv.FormatFloat(math.Round(v*scale*10000)/10000, 'f', -1, 64)
 	}
 	return ""
+}
+
+// revision is a rollback's source or target revision, "" when there was no rollback.
+func revision(rb *model.Rollback, to bool) string {
+	if rb == nil || (!rb.Performed && !rb.DryRun) {
+		return ""
+	}
+	if to {
+		return strconv.FormatInt(rb.ToRevision, 10)
+	}
+	return strconv.FormatInt(rb.FromRevision, 10)
 }

@@ -18,6 +18,8 @@ var contractOutputs = []string{
 	"health_check_failed", "smoke_tests_failed", "version_mismatch",
 	"rolled_back", "error_rate", "p99_latency_ms", "baseline_p99_latency_ms", "detected_after_s",
 	"deployment_id", "started_at", "comment_url", "report_path", "summary",
+	// Additions to the contract (additions are welcome, renames are not).
+	"rollback_from_revision", "rollback_to_revision",
 }
 
 func TestOutputsFollowTheContract(t *testing.T) {
@@ -186,6 +188,36 @@ func TestOutputDocsMatchOutputs(t *testing.T) {
 	for i := range outs {
 		if outs[i].Name != docs[i].Name || docs[i].Description == "" {
 			t.Errorf("output %d: written %q, documented %q", i, outs[i].Name, docs[i].Name)
+		}
+	}
+}
+
+func TestRollbackOutputs(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name           string
+		rb             *model.Rollback
+		rolled, fr, to string
+	}{
+		{"none", nil, "false", "", ""},
+		{"verified", &model.Rollback{Performed: true, Recovered: true, FromRevision: 7, ToRevision: 6}, "true", "7", "6"},
+		{"not_recovered", &model.Rollback{Performed: true, FromRevision: 7, ToRevision: 6}, "false", "7", "6"},
+		{"dry_run", &model.Rollback{DryRun: true, FromRevision: 7, ToRevision: 6}, "false", "7", "6"},
+		{"failed", &model.Rollback{Message: "deployment api is paused"}, "false", "", ""},
+	}
+	for _, tt := range tests {
+		outs := map[string]string{}
+		for _, o := range Outputs(model.Report{Rollback: tt.rb}) {
+			outs[o.Name] = o.Value
+		}
+		if outs["rolled_back"] != tt.rolled || outs["rollback_from_revision"] != tt.fr || outs["rollback_to_revision"] != tt.to {
+			t.Errorf("%s: rolled_back %q from %q to %q", tt.name, outs["rolled_back"], outs["rollback_from_revision"], outs["rollback_to_revision"])
+		}
+		if tt.rb != nil && tt.rb.Target == "" {
+			tt.rb.Target = "deployment/api"
+		}
+		if md := Markdown(model.Report{Rollback: tt.rb}); tt.rb != nil && !strings.Contains(md, "↩️") {
+			t.Errorf("%s: no rollback line in the summary", tt.name)
 		}
 	}
 }
