@@ -112,15 +112,33 @@ func (r *runner) monitor(ctx context.Context) int {
 		r.p.Annotate(platform.LevelWarning, "deploywatch", w)
 	}
 	checks = append(checks, metricChecks...)
-	if len(checks) == 0 {
+	ks, err := buildKube(ctx, r.env, r.cfg, startedAt, r.p.r)
+	switch {
+	case errors.As(err, &ps):
+		return invalid(r.p, err)
+	case err != nil:
+		return r.preflightFailed(ctx, startedAt, err)
+	}
+	if len(checks) == 0 && ks == nil {
 		return r.preflightFailed(ctx, startedAt, fmt.Errorf("%w: no check is left to run", errPreflight))
 	}
 	cons := newConsole(r.p)
-	res := safeRun(ctx, r.env, monitor.Options{
+	opts := monitor.Options{
 		Checks: checks, FailOn: r.cfg.FailOn, Publisher: cons, StartedAt: startedAt,
 		Plan: monitor.Plan{Warmup: r.cfg.Warmup, Schedule: r.cfg.Schedule, Interval: r.cfg.Interval, Cooldown: r.cfg.Cooldown},
-	})
+	}
+	if ks != nil {
+		defer ks.follower.Stop()
+		opts.Rollout, opts.RolloutChecks, opts.RolloutTimeout = ks.rollout, ks.checks, r.cfg.Kube.RolloutTimeout
+	}
+	res := safeRun(ctx, r.env, opts)
 	rep := r.report(res)
+	if ks != nil && r.cfg.Kube.Rollback && res.Verdict == model.VerdictFailed && ctx.Err() == nil {
+		r.p.Group("Rollback")
+		rep.Rollback = ks.rollback(ctx, r.cfg, r.p.r)
+		r.p.Log(platform.LevelInfo, "rollback: "+rep.Rollback.Message)
+		r.p.EndGroup()
+	}
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finalizeBudget)
 	defer cancel()
 	r.finalize(fctx, rep)

@@ -9,6 +9,9 @@ import (
 	"github.com/deploywatch/deploywatch/internal/model"
 )
 
+// minRolloutGap is the least time between two rounds of the rollout phase.
+const minRolloutGap = 100 * time.Millisecond
+
 type rolloutOutcome int
 
 const (
@@ -46,6 +49,7 @@ func (r *runner) rollout(ctx context.Context) rolloutOutcome {
 		case isClosed(r.o.Rollout.Done()) && r.rolloutPassed():
 			return rolloutDone
 		}
+		lastRound := time.Now()
 		tick := time.NewTimer(r.o.Plan.Interval)
 		done := r.o.Rollout.Done()
 		if isClosed(done) {
@@ -53,17 +57,35 @@ func (r *runner) rollout(ctx context.Context) rolloutOutcome {
 			// the interval until the probe budget or the timeout decides.
 			done = nil
 		}
-		select {
-		case <-ctx.Done():
-			tick.Stop()
-			return rolloutCancelled
-		case <-deadline.C:
-			tick.Stop()
-			r.timeOut(ctx, timeout)
-			return rolloutFailed
-		case <-r.o.Rollout.Changed():
-		case <-done:
-		case <-tick.C:
+	wait:
+		for {
+			select {
+			case <-ctx.Done():
+				tick.Stop()
+				return rolloutCancelled
+			case <-deadline.C:
+				tick.Stop()
+				r.timeOut(ctx, timeout)
+				return rolloutFailed
+			case <-r.o.Rollout.Changed():
+				// A change right after a round is read a moment later, not by a second round
+				// at the same instant.
+				if gap := time.Since(lastRound); gap < minRolloutGap {
+					tick.Reset(minRolloutGap - gap)
+					continue
+				}
+				break wait
+			case <-done:
+				if gap := time.Since(lastRound); gap < minRolloutGap {
+					// The round just run may have read the end already; if not, the next does.
+					done = nil
+					tick.Reset(minRolloutGap - gap)
+					continue
+				}
+				break wait
+			case <-tick.C:
+				break wait
+			}
 		}
 		tick.Stop()
 	}

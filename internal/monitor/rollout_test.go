@@ -77,9 +77,14 @@ func TestRolloutPhaseThenPlan(t *testing.T) {
 		if res.Verdict != model.VerdictHealthy {
 			t.Fatalf("verdict %s (%s)", res.Verdict, res.Reason)
 		}
-		// The rollout ends at +25s (woken by it, not at the next interval); the plan (40s) follows.
-		if got := time.Since(start); got != 65*s {
-			t.Errorf("run took %v, want 65s", got)
+		// The rollout ends at +25s (woken by it, not at the next interval; when the end and
+		// a round coincide, the end is read at most minRolloutGap later); the plan follows.
+		end := rec.kinds(model.EventPhase)[1].Status.Elapsed
+		if end < 25*s || end > 25*s+minRolloutGap {
+			t.Errorf("rollout phase ended at +%v, want +25s", end)
+		}
+		if got := time.Since(start); got != end+40*s {
+			t.Errorf("run took %v, want the rollout (%v) and the plan (40s)", got, end)
 		}
 		var rolloutRounds []time.Duration
 		for _, ev := range rec.kinds(model.EventMeasured) {
@@ -90,22 +95,27 @@ func TestRolloutPhaseThenPlan(t *testing.T) {
 				t.Errorf("an HTTP check ran during the rollout, at +%v", ev.Status.Elapsed)
 			}
 		}
-		want := []time.Duration{0, 5 * s, 15 * s, 25 * s}
-		if len(rolloutRounds) != len(want) {
-			t.Fatalf("rollout rounds at %v, want %v", rolloutRounds, want)
+		// Rounds at the start, at every change of the rollout (+5s, +15s, +25s) and at the
+		// interval; never two at one moment.
+		for _, at := range []time.Duration{0, 5 * s, 15 * s} {
+			if !containsDuration(rolloutRounds, at) {
+				t.Errorf("no rollout round at +%v: %v", at, rolloutRounds)
+			}
 		}
-		for i := range want {
-			if rolloutRounds[i] != want[i] {
-				t.Errorf("rollout rounds at %v, want %v", rolloutRounds, want)
-				break
+		if last := rolloutRounds[len(rolloutRounds)-1]; last != end {
+			t.Errorf("last rollout round at +%v, want at the end of the phase (+%v): %v", last, end, rolloutRounds)
+		}
+		for i := 1; i < len(rolloutRounds); i++ {
+			if rolloutRounds[i]-rolloutRounds[i-1] < minRolloutGap {
+				t.Errorf("two rollout rounds %v apart: %v", rolloutRounds[i]-rolloutRounds[i-1], rolloutRounds)
 			}
 		}
 		var cps []time.Duration
 		for _, ev := range rec.kinds(model.EventCheckpoint) {
 			cps = append(cps, ev.Status.Elapsed)
 		}
-		if len(cps) != 2 || cps[0] != 35*s || cps[1] != 55*s {
-			t.Errorf("checkpoints at %v, want 10s and 30s after the rollout (+35s, +55s)", cps)
+		if len(cps) != 2 || cps[0] != end+10*s || cps[1] != end+30*s {
+			t.Errorf("checkpoints at %v, want 10s and 30s after the rollout (+%v)", cps, end)
 		}
 	})
 }
@@ -164,4 +174,13 @@ func TestRolloutFailuresAndCancel(t *testing.T) {
 			}
 		})
 	})
+}
+
+func containsDuration(ds []time.Duration, d time.Duration) bool {
+	for _, x := range ds {
+		if x == d {
+			return true
+		}
+	}
+	return false
 }
