@@ -93,10 +93,16 @@ func Permissions(t Target, f Feature) []Permission {
 		return workload("get", "list", "watch")
 	case FeaturePods:
 		ps := []Permission{{Verb: "list", Resource: "pods"}, {Verb: "watch", Resource: "pods"}}
-		if t.Kind == KindDeployment || t.Kind == "" {
+		switch t.Kind {
+		case KindDeployment, "":
 			// The new version's pods are the new ReplicaSet's.
 			ps = append(ps, Permission{Verb: "list", Group: "apps", Resource: "replicasets"})
+		case KindDaemonSet:
+			// A DaemonSet's new revision is its newest ControllerRevision.
+			ps = append(ps, Permission{Verb: "list", Group: "apps", Resource: "controllerrevisions"})
 		}
+		// The pods are read by the workload's selector: the workload itself.
+		ps = append(ps, Permission{Verb: "get", Group: "apps", Resource: workloadResource(t.Kind)})
 		return append(ps, Permission{Verb: "list", Resource: "events"})
 	case FeatureLogs:
 		return []Permission{{Verb: "get", Resource: "pods", Subresource: "log"}}

@@ -39,8 +39,12 @@ func TestPermissions(t *testing.T) {
 	}{
 		{"rollout_deployment", deploy, FeatureRollout, []Permission{p("get", "apps", "deployments", ""), p("list", "apps", "deployments", ""), p("watch", "apps", "deployments", "")}},
 		{"rollout_statefulset", sts, FeatureRollout, []Permission{p("get", "apps", "statefulsets", ""), p("list", "apps", "statefulsets", ""), p("watch", "apps", "statefulsets", "")}},
-		{"pods_deployment", deploy, FeaturePods, []Permission{p("list", "", "pods", ""), p("watch", "", "pods", ""), p("list", "apps", "replicasets", ""), p("list", "", "events", "")}},
-		{"pods_daemonset", ds, FeaturePods, []Permission{p("list", "", "pods", ""), p("watch", "", "pods", ""), p("list", "", "events", "")}},
+		{"pods_deployment", deploy, FeaturePods, []Permission{p("list", "", "pods", ""), p("watch", "", "pods", ""), p("list", "apps", "replicasets", ""),
+			p("get", "apps", "deployments", ""), p("list", "", "events", "")}},
+		{"pods_daemonset", ds, FeaturePods, []Permission{p("list", "", "pods", ""), p("watch", "", "pods", ""), p("list", "apps", "controllerrevisions", ""),
+			p("get", "apps", "daemonsets", ""), p("list", "", "events", "")}},
+		{"pods_statefulset", sts, FeaturePods, []Permission{p("list", "", "pods", ""), p("watch", "", "pods", ""),
+			p("get", "apps", "statefulsets", ""), p("list", "", "events", "")}},
 		{"logs", deploy, FeatureLogs, []Permission{p("get", "", "pods", "log")}},
 		{"resources", sts, FeatureResources, []Permission{p("list", "metrics.k8s.io", "pods", "")}},
 		{"rollback_deployment", deploy, FeatureRollback, []Permission{p("get", "apps", "deployments", ""), p("patch", "apps", "deployments", ""),
@@ -102,7 +106,7 @@ func TestPreflight(t *testing.T) {
 		{"shared_permission_names_every_feature", Features(),
 			[]string{"get deployments.apps", "list replicasets.apps"},
 			[]string{
-				"cannot get deployments.apps in namespace shop (needed to follow the rollout and roll back)",
+				"cannot get deployments.apps in namespace shop (needed to follow the rollout, check the pods' health and roll back)",
 				"cannot list replicasets.apps in namespace shop (needed to check the pods' health and roll back)",
 			}},
 		{"only_enabled_features_asked", []Feature{FeatureRollout},
