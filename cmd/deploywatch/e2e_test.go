@@ -17,6 +17,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/deploywatch/deploywatch/internal/demo"
+	"github.com/deploywatch/deploywatch/internal/testutil/kubecluster"
 )
 
 // The end-to-end tests build the real binary and run it the way the GitHub runner runs a
@@ -26,7 +27,10 @@ import (
 // payload, the workspace as working directory. The service is the demo service on
 // loopback, with real faults.
 
-var binary string
+var (
+	binary  string
+	cluster *kubecluster.Cluster
+)
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "deploywatch-e2e-")
@@ -42,7 +46,12 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "build deploywatch: %v\n%s", err, out)
 		os.Exit(1)
 	}
+	// One real Kubernetes control plane for the package's Kubernetes tests (about 3 s to
+	// start from the binaries `make kube-cluster` builds).
+	var stop func()
+	cluster, stop = kubecluster.StartMain(m)
 	code := m.Run()
+	stop()
 	_ = os.RemoveAll(dir)
 	os.Exit(code)
 }

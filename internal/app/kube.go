@@ -26,6 +26,7 @@ type kubeSetup struct {
 	// checks run from the rollout on.
 	checks   []check.Check
 	follower *kube.Follower
+	warnings []string
 }
 
 // buildKube connects to the cluster, proves the permissions every enabled feature needs
@@ -84,9 +85,14 @@ func buildKube(ctx context.Context, env Env, cfg *config.Config, start time.Time
 		s.checks = append(s.checks, check.NewLogErrors(spec("log errors", model.KindLogs, model.SignalUnspecified, model.SeverityCritical), w, pods, k.MaxLogErrors))
 	}
 	if cfg.Metrics.PrometheusURL == "" {
-		// Without Prometheus, CPU and memory come from the metrics API.
-		s.checks = append(s.checks, check.NewPodResources(spec("pod resources", model.KindMemory, model.SignalResources, model.SeverityWarning),
-			client.Metrics, pods, cfg.Metrics.CPUThreshold, cfg.Metrics.MemoryThreshold))
+		// Without Prometheus, CPU and memory come from the metrics API, when the cluster
+		// serves one (metrics-server); otherwise the check is off, and said so.
+		if _, err := client.Kube.Discovery().ServerResourcesForGroupVersion("metrics.k8s.io/v1beta1"); err != nil {
+			s.warnings = append(s.warnings, "pod resources check is off: the cluster serves no metrics API (metrics.k8s.io; install metrics-server, or set prometheus_url)")
+		} else {
+			s.checks = append(s.checks, check.NewPodResources(spec("pod resources", model.KindMemory, model.SignalResources, model.SeverityWarning),
+				client.Metrics, pods, cfg.Metrics.CPUThreshold, cfg.Metrics.MemoryThreshold))
+		}
 	}
 	return s, nil
 }

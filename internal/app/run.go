@@ -119,6 +119,12 @@ func (r *runner) monitor(ctx context.Context) int {
 	case err != nil:
 		return r.preflightFailed(ctx, startedAt, err)
 	}
+	if ks != nil {
+		for _, w := range ks.warnings {
+			r.warnings = append(r.warnings, w)
+			r.p.Annotate(platform.LevelWarning, "deploywatch", w)
+		}
+	}
 	if len(checks) == 0 && ks == nil {
 		return r.preflightFailed(ctx, startedAt, fmt.Errorf("%w: no check is left to run", errPreflight))
 	}
