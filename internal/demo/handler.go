@@ -47,7 +47,9 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer s.handlers.Done()
 
 	if !s.waitWhileHung(r) {
-		return
+		// No answer at all: returning would let net/http send an empty 200 before Stop
+		// closes the connection.
+		panic(http.ErrAbortHandler)
 	}
 	if r.URL.Path == metricsPath {
 		s.serveMetrics(w, r)
@@ -55,7 +57,7 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rec := &statusRecorder{ResponseWriter: w}
 	if !s.answer(rec, r) {
-		return
+		panic(http.ErrAbortHandler) // as above: a slow answer cut short is no answer
 	}
 	s.metrics.observe(r.Method, r.URL.Path, rec.status(), time.Since(began))
 }

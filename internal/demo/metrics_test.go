@@ -233,15 +233,19 @@ func TestUnansweredRequestsRecordNothing(t *testing.T) {
 				ctx, cancel := context.WithCancel(t.Context())
 				defer cancel()
 				done := make(chan struct{})
+				var dropped bool
 				go func() {
 					defer close(done)
 					req := httptest.NewRequestWithContext(ctx, http.MethodGet, tc.path, nil)
-					s.ServeHTTP(httptest.NewRecorder(), req)
+					dropped = serveOrDrop(s, httptest.NewRecorder(), req)
 				}()
 				time.Sleep(time.Second) // the handler is waiting: hung, or inside its 1.5s delay
 				synctest.Wait()
 				tc.release(s, cancel)
 				<-done
+				if !dropped {
+					t.Error("an unanswered request was answered, want it dropped")
+				}
 				// The registry outlives Stop, so read it directly rather than through ServeHTTP.
 				rec := httptest.NewRecorder()
 				s.metrics.handler.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, metricsPath, nil))

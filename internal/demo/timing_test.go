@@ -18,6 +18,21 @@ func serveDirect(s *Service, method, path string) *httptest.ResponseRecorder {
 	return rec
 }
 
+// serveOrDrop calls the handler as net/http would, reporting whether it dropped the
+// request (the ErrAbortHandler panic net/http turns into a closed connection).
+func serveOrDrop(s *Service, w http.ResponseWriter, r *http.Request) (dropped bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v != http.ErrAbortHandler {
+				panic(v)
+			}
+			dropped = true
+		}
+	}()
+	s.ServeHTTP(w, r)
+	return false
+}
+
 func TestInfoTimes(t *testing.T) {
 	t.Parallel()
 	// The bubble's clock starts at 2000-01-01T00:00:00Z.
@@ -130,9 +145,10 @@ func TestHangReleases(t *testing.T) {
 				s.SetFault(FaultHang)
 				rec := httptest.NewRecorder()
 				done := make(chan struct{})
+				var aborted bool
 				go func() {
 					defer close(done)
-					s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/health/ready", nil))
+					aborted = serveOrDrop(s, rec, httptest.NewRequest(http.MethodGet, "/health/ready", nil))
 				}()
 				time.Sleep(time.Hour)
 				synctest.Wait()
@@ -143,6 +159,9 @@ func TestHangReleases(t *testing.T) {
 				}
 				tc.release(s)
 				<-done
+				if aborted != (tc.wantBody == "") {
+					t.Errorf("handler aborted %v, want %v", aborted, tc.wantBody == "")
+				}
 				if tc.wantBody == "" {
 					if rec.Body.Len() != 0 {
 						t.Errorf("dropped request got a body: %q", rec.Body.String())
