@@ -178,6 +178,10 @@ func TestPromTrafficAccumulates(t *testing.T) {
 		`http_request_duration_seconds_bucket{job="api"}`: func(time.Time) ([]source.Sample, error) {
 			return []source.Sample{labelled(float64(10*i), "le", "0.1"), labelled(float64(12*i), "le", "+Inf")}, nil
 		},
+		// The newest sample's time, in seconds: round i was scraped at 1000+i s.
+		`max(timestamp(http_requests_total{job="api"}))`: func(time.Time) ([]source.Sample, error) {
+			return []source.Sample{{Value: 1000 + float64(i) + 0.25}}, nil
+		},
 	}}
 	p := NewPromTraffic(q, sel)
 	if err := p.Start(t.Context(), time.Now()); err != nil {
@@ -200,6 +204,9 @@ func TestPromTrafficAccumulates(t *testing.T) {
 		}
 		if len(got.Buckets) != 2 || !math.IsInf(got.Buckets[1].UpperBound, 1) || got.Buckets[1].Count != float64(12*i) {
 			t.Errorf("round %d: buckets %+v", i, got.Buckets)
+		}
+		if want := time.UnixMilli(int64(1000+i)*1000 + 250); !got.At.Equal(want) {
+			t.Errorf("round %d: data time %s, want the newest sample's %s", i, got.At, want)
 		}
 	}
 }

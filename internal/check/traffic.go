@@ -33,8 +33,9 @@ type Feed struct {
 }
 
 type reading struct {
-	at time.Time
-	t  source.Traffic
+	// at is the data's time (source.Traffic.At, or when it was read); readAt when it was read.
+	at, readAt time.Time
+	t          source.Traffic
 }
 
 // feedFresh is how fresh a reading is reused instead of reading again: the checks of one
@@ -47,12 +48,13 @@ const feedKeep = 2 * time.Minute
 // NewFeed wraps a reader.
 func NewFeed(r TrafficReader) *Feed { return &Feed{r: r} }
 
-// Latest returns the cumulative traffic now, reading once per round.
+// Latest returns the cumulative traffic now and the time of its data, reading once per
+// round.
 func (f *Feed) Latest(ctx context.Context) (time.Time, source.Traffic, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	now := time.Now()
-	if n := len(f.readings); n > 0 && now.Sub(f.readings[n-1].at) < feedFresh {
+	if n := len(f.readings); n > 0 && now.Sub(f.readings[n-1].readAt) < feedFresh {
 		last := f.readings[n-1]
 		return last.at, last.t, nil
 	}
@@ -66,11 +68,20 @@ func (f *Feed) Latest(ctx context.Context) (time.Time, source.Traffic, error) {
 		f.err, f.errAt = err, now
 		return time.Time{}, source.Traffic{}, err
 	}
-	f.readings = append(f.readings, reading{now, t})
-	for len(f.readings) > 2 && now.Sub(f.readings[1].at) > feedKeep {
+	at := t.At
+	if at.IsZero() {
+		at = now
+	}
+	// Data time never runs backwards: a backend's newest sample can be older than the last
+	// one seen when the freshest series went away.
+	if n := len(f.readings); n > 0 && at.Before(f.readings[n-1].at) {
+		at = f.readings[n-1].at
+	}
+	f.readings = append(f.readings, reading{at: at, readAt: now, t: t})
+	for len(f.readings) > 2 && at.Sub(f.readings[1].at) > feedKeep {
 		f.readings = f.readings[1:]
 	}
-	return now, t, nil
+	return at, t, nil
 }
 
 // Since returns the traffic from the last reading at or before t (the first reading when

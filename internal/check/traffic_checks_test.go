@@ -191,6 +191,50 @@ func TestThroughputCheck(t *testing.T) {
 	})
 }
 
+// A backend that scrapes less often than the checks read shows the same counters for a
+// few rounds, then all their traffic at once. With rates taken over the data's time, a
+// stale answer is no news rather than traffic stopping; traffic that really stops, while
+// scrapes go on, is still caught.
+func TestThroughputTakesRatesOverDataTime(t *testing.T) {
+	tests := []struct {
+		name string
+		// every is how many 1 s rounds pass between scrapes; perScrape the requests each
+		// scrape shows.
+		every, perScrape int
+		wantBreach       bool
+	}{
+		{name: "scrapes_every_3_rounds", every: 3, perScrape: 300},
+		{name: "scrapes_every_round", every: 1, perScrape: 100},
+		{name: "traffic_stops_while_scrapes_go_on", every: 1, perScrape: 0, wantBreach: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				base := source.Traffic{Requests: 180_000} // 100 requests/s
+				st := &scriptedTraffic{baseline: &base}
+				c := NewThroughput(trafficConfig("throughput", st), 0.5, 0)
+				if err := c.Prepare(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+				breaches := 0
+				for round := range 30 {
+					if round%tt.every == 0 {
+						st.add(float64(tt.perScrape), 0, 0.04)
+						st.cum.At = time.Now()
+					}
+					if m := c.Run(t.Context()); m.Breach {
+						breaches++
+					}
+					time.Sleep(time.Second)
+				}
+				if got := breaches > 0; got != tt.wantBreach {
+					t.Errorf("%d rounds in breach, want a breach %v", breaches, tt.wantBreach)
+				}
+			})
+		})
+	}
+}
+
 func TestSnapshotRoundTrip(t *testing.T) {
 	t.Parallel()
 	path := t.TempDir() + "/.deploywatch/baseline-production.json"

@@ -29,6 +29,7 @@ const (
 type PromTraffic struct {
 	q                  source.Querier
 	requests, buckets  string
+	newest             string
 	baseReq, baseBkt   string
 	mu                 sync.Mutex
 	reqAcc, bucketsAcc *accumulator
@@ -46,6 +47,7 @@ func NewPromTraffic(q source.Querier, selector string) *PromTraffic {
 	return &PromTraffic{
 		q:        q,
 		requests: RequestsMetric + sel, buckets: DurationMetric + "_bucket" + sel,
+		newest:  "max(timestamp(" + RequestsMetric + sel + "))",
 		baseReq: "sum by (status, code) (increase(" + RequestsMetric + sel + "[%s]))",
 		baseBkt: "sum by (le) (increase(" + DurationMetric + "_bucket" + sel + "[%s]))",
 		reqAcc:  newAccumulator(), bucketsAcc: newAccumulator(),
@@ -106,11 +108,17 @@ func (p *PromTraffic) Read(ctx context.Context) (source.Traffic, error) {
 	if err != nil && !errors.Is(err, source.ErrNoData) {
 		return source.Traffic{}, err
 	}
+	var t source.Traffic
+	// The newest sample's time: an instant query answers at `now` with whatever was last
+	// scraped, so the data's own time is what a rate must divide by. Without it the time of
+	// reading stands in, as for a direct scrape.
+	if ts, err := p.q.Query(ctx, p.newest, now); err == nil && len(ts) > 0 && ts[0].Value > 0 {
+		t.At = time.UnixMilli(int64(math.Round(ts[0].Value * 1000)))
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.reqAcc.add(reqs)
 	p.bucketsAcc.add(bkts)
-	var t source.Traffic
 	for key, total := range p.reqAcc.totals() {
 		t.Requests += total
 		if isServerError(p.reqAcc.labels[key]) {

@@ -17,7 +17,10 @@ type ThroughputCheck struct {
 	test        *analysis.ThroughputTest
 	baseRate    float64
 	lastAt      time.Time
-	last        *model.Measurement
+	// pending is traffic read while the data's time stood still: it belongs to the next
+	// window that has a length.
+	pending float64
+	last    *model.Measurement
 }
 
 var (
@@ -73,11 +76,13 @@ func (c *ThroughputCheck) Run(ctx context.Context) model.Measurement {
 		return m
 	}
 	dt := at.Sub(c.lastAt)
-	c.lastAt = at
+	c.pending += window.Requests
 	if dt <= 0 {
 		return carry(m, c.last)
 	}
-	st := c.test.Observe(window.Requests, dt)
+	c.lastAt = at
+	st := c.test.Observe(c.pending, dt)
+	c.pending = 0
 	recent, d := c.lastMinute(at, cum)
 	if d > 0 {
 		mv.Value, mv.HasValue = recent.Requests/d.Seconds(), true

@@ -65,6 +65,11 @@ type Traffic struct {
 	Buckets []Bucket
 	// Span is how long the window lasted, when known (a baseline); rates divide by it.
 	Span time.Duration
+	// At is when the newest data of a cumulative reading was observed (a backend's newest
+	// sample); zero when only the time of reading can tell. Rates are taken over data time:
+	// a backend that has not scraped since the last reading shows no new traffic, and that
+	// must read as no news, not as traffic stopping.
+	At time.Time
 }
 
 // Bucket is one cumulative histogram bucket.
