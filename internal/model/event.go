@@ -27,6 +27,8 @@ type Event struct {
 	Measurement *Measurement  `json:"measurement,omitempty"`
 	Finding     *Finding      `json:"finding,omitempty"`
 	Status      Status        `json:"status"`
+	// Text is the event's line in the run's timeline (empty for measurements).
+	Text string `json:"text,omitempty"`
 }
 
 // Status is a snapshot of a run.

@@ -30,6 +30,34 @@ type Report struct {
 	Warnings []string `json:"warnings,omitempty"`
 	// Rollback is what a rollback did, when one was due.
 	Rollback *Rollback `json:"rollback,omitempty"`
+	// InProgress marks a snapshot published while the run goes on (a progress comment):
+	// the verdict is provisional and FinishedAt is zero.
+	InProgress bool `json:"in_progress,omitempty"`
+	// Links are where a reader goes next: the deployment, dashboards, events.
+	Links []Link `json:"links,omitempty"`
+	// History is the environment's latest deployments before this one, newest first, so a
+	// reader sees whether this outcome is unusual.
+	History []PastDeployment `json:"history,omitempty"`
+}
+
+// Link is a labelled URL.
+type Link struct {
+	Label string `json:"label"`
+	URL   string `json:"url"`
+}
+
+// PastDeployment is one earlier deployment of the environment and how it ended.
+type PastDeployment struct {
+	ID  string `json:"id"`
+	SHA string `json:"sha"`
+	Ref string `json:"ref,omitempty"`
+	// State is the host's latest status: success, failure, error, inactive, in_progress...
+	State       string    `json:"state"`
+	Description string    `json:"description,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+	Creator     string    `json:"creator,omitempty"`
+	// URL leads to the run that reported the state, when known.
+	URL string `json:"url,omitempty"`
 }
 
 // Rollback is the undoing of a failed deploy: which revision came back, and whether the

@@ -9,16 +9,21 @@ type RunContext struct {
 	Repository string `json:"repository,omitempty"`
 	// SHA is the commit the run is for; on pull_request events it is the merge commit, and
 	// HeadSHA is the pull request's head.
-	SHA         string `json:"sha,omitempty"`
-	HeadSHA     string `json:"head_sha,omitempty"`
-	Ref         string `json:"ref,omitempty"`
-	EventName   string `json:"event_name,omitempty"`
-	PullRequest int    `json:"pull_request,omitempty"`
-	Actor       string `json:"actor,omitempty"`
-	RunURL      string `json:"run_url,omitempty"`
-	ServerURL   string `json:"server_url,omitempty"`
-	APIURL      string `json:"api_url,omitempty"`
-	Workspace   string `json:"workspace,omitempty"`
+	SHA     string `json:"sha,omitempty"`
+	HeadSHA string `json:"head_sha,omitempty"`
+	Ref     string `json:"ref,omitempty"`
+	// CommitMessage is the deployed commit's message, when the event tells it.
+	CommitMessage string `json:"commit_message,omitempty"`
+	// DeploymentID is the host's deployment the run was triggered for (GitHub's deployment
+	// and deployment_status events), to report on instead of creating another.
+	DeploymentID string `json:"deployment_id,omitempty"`
+	EventName    string `json:"event_name,omitempty"`
+	PullRequest  int    `json:"pull_request,omitempty"`
+	Actor        string `json:"actor,omitempty"`
+	RunURL       string `json:"run_url,omitempty"`
+	ServerURL    string `json:"server_url,omitempty"`
+	APIURL       string `json:"api_url,omitempty"`
+	Workspace    string `json:"workspace,omitempty"`
 }
 
 // DeployedSHA is the commit most likely deployed: the head of a pull request when the run

@@ -272,6 +272,7 @@ func (r *runner) emit(ctx context.Context, ev model.Event, text string) {
 
 // record keeps an event in the timeline and publishes it.
 func (r *runner) record(ctx context.Context, ev model.Event, d analysis.Decision, text string) {
+	ev.Text = text
 	entry := model.TimelineEntry{At: ev.At, Elapsed: ev.At.Sub(r.start), Kind: ev.Kind, Phase: ev.Phase, Verdict: d.Verdict, Text: text}
 	if len(r.timeline) < maxTimeline {
 		r.timeline = append(r.timeline, entry)

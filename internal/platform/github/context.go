@@ -163,8 +163,24 @@ func fromPayload(c *model.RunContext, event string, payload map[string]any) []st
 			return []string{fmt.Sprintf("%s payload has no deployment object", event)}
 		}
 		c.HeadSHA, _ = d["sha"].(string)
+		// Deployment ids outgrew 32 bits; a float64 holds them exactly up to 2^53.
+		if id, ok := d["id"].(float64); ok && id >= 1 && id < 1<<53 && id == float64(int64(id)) {
+			c.DeploymentID = strconv.FormatInt(int64(id), 10)
+		}
 	}
+	c.CommitMessage = commitMessage(event, payload)
 	return nil
+}
+
+// commitMessage reads the head commit's message from a push or workflow_run payload.
+func commitMessage(event string, payload map[string]any) string {
+	holder := payload
+	if event == "workflow_run" {
+		holder, _ = payload["workflow_run"].(map[string]any)
+	}
+	head, _ := holder["head_commit"].(map[string]any)
+	msg, _ := head["message"].(string)
+	return msg
 }
 
 func headSHA(pr map[string]any) string {

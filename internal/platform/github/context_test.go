@@ -60,6 +60,8 @@ func pushContext() model.RunContext {
 		ServerURL:  "https://github.com",
 		APIURL:     "https://api.github.com",
 		Workspace:  "/github/workspace",
+		// From the push payload runnerEnv points at.
+		CommitMessage: "Merge pull request #41 from octo-org/retry-budget",
 	}
 }
 
@@ -92,7 +94,7 @@ func TestContext(t *testing.T) {
 				"GITHUB_SHA": mergeSHA, "GITHUB_REF": "refs/pull/42/merge"},
 			want: func(c *model.RunContext) {
 				c.EventName, c.SHA, c.Ref = "pull_request", mergeSHA, "refs/pull/42/merge"
-				c.PullRequest, c.HeadSHA = 42, prHead
+				c.PullRequest, c.HeadSHA, c.CommitMessage = 42, prHead, ""
 			},
 		},
 		{
@@ -101,7 +103,7 @@ func TestContext(t *testing.T) {
 				"GITHUB_SHA": "9049f1265b7d61be4a8904a9a27120d2064dab3b"},
 			want: func(c *model.RunContext) {
 				c.EventName, c.SHA = "pull_request_target", "9049f1265b7d61be4a8904a9a27120d2064dab3b"
-				c.PullRequest, c.HeadSHA = 42, prHead
+				c.PullRequest, c.HeadSHA, c.CommitMessage = 42, prHead, ""
 			},
 		},
 		{
@@ -109,6 +111,7 @@ func TestContext(t *testing.T) {
 			env:  map[string]string{"GITHUB_EVENT_NAME": "workflow_run", "GITHUB_EVENT_PATH": event("workflow_run.completed.json")},
 			want: func(c *model.RunContext) {
 				c.EventName, c.PullRequest, c.HeadSHA = "workflow_run", 42, prHead
+				c.CommitMessage = "Cache the cart per session"
 			},
 		},
 		{
@@ -122,12 +125,16 @@ func TestContext(t *testing.T) {
 		{
 			name: "deployment",
 			env:  map[string]string{"GITHUB_EVENT_NAME": "deployment", "GITHUB_EVENT_PATH": event("deployment.created.json")},
-			want: func(c *model.RunContext) { c.EventName, c.HeadSHA = "deployment", mainSHA },
+			want: func(c *model.RunContext) {
+				c.EventName, c.HeadSHA, c.DeploymentID, c.CommitMessage = "deployment", mainSHA, "1456789012", ""
+			},
 		},
 		{
 			name: "deployment_status",
 			env:  map[string]string{"GITHUB_EVENT_NAME": "deployment_status", "GITHUB_EVENT_PATH": event("deployment_status.created.json")},
-			want: func(c *model.RunContext) { c.EventName, c.HeadSHA = "deployment_status", mainSHA },
+			want: func(c *model.RunContext) {
+				c.EventName, c.HeadSHA, c.DeploymentID, c.CommitMessage = "deployment_status", mainSHA, "1456789012", ""
+			},
 		},
 		{
 			name: "enterprise_server_urls",
@@ -150,31 +157,31 @@ func TestContext(t *testing.T) {
 		{
 			name:     "missing_event_file",
 			env:      map[string]string{"GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": missing},
-			want:     func(c *model.RunContext) { c.EventName = "pull_request" },
+			want:     func(c *model.RunContext) { c.EventName, c.CommitMessage = "pull_request", "" },
 			warnings: []string{"event payload " + missing + " not found"},
 		},
 		{
 			name:     "event_path_is_a_directory",
 			env:      map[string]string{"GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": dir},
-			want:     func(c *model.RunContext) { c.EventName = "pull_request" },
+			want:     func(c *model.RunContext) { c.EventName, c.CommitMessage = "pull_request", "" },
 			warnings: []string{"event payload unusable (could not read event file"},
 		},
 		{
 			name:     "event_file_not_json",
 			env:      map[string]string{"GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": badJSON},
-			want:     func(c *model.RunContext) { c.EventName = "pull_request" },
+			want:     func(c *model.RunContext) { c.EventName, c.CommitMessage = "pull_request", "" },
 			warnings: []string{"event payload unusable (failed to unmarshal event payload"},
 		},
 		{
 			name:     "event_path_unset_on_pull_request",
 			env:      map[string]string{"GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": ""},
-			want:     func(c *model.RunContext) { c.EventName = "pull_request" },
+			want:     func(c *model.RunContext) { c.EventName, c.CommitMessage = "pull_request", "" },
 			warnings: []string{"GITHUB_EVENT_PATH is not set"},
 		},
 		{
 			name:     "payload_of_another_shape",
 			env:      map[string]string{"GITHUB_EVENT_NAME": "pull_request"},
-			want:     func(c *model.RunContext) { c.EventName = "pull_request" },
+			want:     func(c *model.RunContext) { c.EventName, c.CommitMessage = "pull_request", "" },
 			warnings: []string{"pull_request payload has no pull_request object"},
 		},
 		{
