@@ -263,7 +263,28 @@ func fixtures() []struct {
 		{"degraded", degradedReport()},
 		{"cancelled", cancelledReport()},
 		{"metrics_failed", metricsFailedReport()},
+		{"failed_with_history", failedWithHistoryReport()},
 	}
+}
+
+// failedWithHistoryReport is the failed run as the events issue reports it: with the
+// deployment, dashboard links and the environment's previous deployments.
+func failedWithHistoryReport() model.Report {
+	r := failedReport()
+	r.Links = []model.Link{
+		{Label: "deployment", URL: "https://github.com/acme/shop/deployments/production"},
+		{Label: "Grafana [shop]", URL: "https://grafana.example.com/d/shop-api?from=1795255200000&to=1795255541000"},
+		{Label: "not a link", URL: "javascript:alert(1)"},
+	}
+	r.History = []model.PastDeployment{
+		{ID: "1876543100", SHA: "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678", Ref: "main", State: "success",
+			Description: "Deploy a1b2c3d to production: healthy", CreatedAt: at(-3 * time.Hour), Creator: "github-actions[bot]",
+			URL: "https://github.com/acme/shop/actions/runs/123456700"},
+		{ID: "1876543000", SHA: "b1b2c3d4e5f60718293a4b5c6d7e8f9012345678", Ref: "main", State: "failure",
+			Description: "failed: error rate | 4% <b>bold</b>", CreatedAt: at(-26 * time.Hour), Creator: "github-actions[bot]"},
+		{ID: "1876542900", SHA: "c1b2c3d4e5f60718293a4b5c6d7e8f9012345678", Ref: "main", State: "inactive", CreatedAt: at(-50 * time.Hour)},
+	}
+	return r
 }
 
 var (

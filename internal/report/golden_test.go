@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -81,4 +82,21 @@ func textDiff(want, got []byte) (string, error) {
 		return "", nil
 	}
 	return cmp.Diff(strings.Split(string(want), "\n"), strings.Split(string(got), "\n")), nil
+}
+
+// TestCommentGolden pins the sticky comment: in progress with links and history, and at
+// the end. The marker closes it.
+func TestCommentGolden(t *testing.T) {
+	t.Parallel()
+	inProgress := failedWithHistoryReport()
+	inProgress.InProgress, inProgress.FinishedAt, inProgress.DetectedAfter = true, time.Time{}, nil
+	inProgress.Verdict, inProgress.Reason = model.VerdictHealthy, "no finding so far"
+	inProgress.Findings, inProgress.Timeline = nil, inProgress.Timeline[:5]
+	for name, r := range map[string]model.Report{"comment_in_progress": inProgress, "comment_final": failedWithHistoryReport()} {
+		body := Comment(r)
+		if !strings.HasSuffix(body, CommentMarker("production")+"\n") {
+			t.Errorf("%s does not end with the marker", name)
+		}
+		golden(t, name+".md", []byte(body), textDiff)
+	}
 }

@@ -42,7 +42,21 @@ type reportDoc struct {
 	ReportPath      string            `json:"report_path"`
 	Warnings        []string          `json:"warnings"`
 	Rollback        *model.Rollback   `json:"rollback"`
+	Links           []model.Link      `json:"links"`
+	History         []historyDoc      `json:"history"`
 	Outputs         map[string]string `json:"outputs"`
+}
+
+// historyDoc is a previous deployment of the environment.
+type historyDoc struct {
+	ID          string  `json:"id"`
+	SHA         string  `json:"sha"`
+	Ref         string  `json:"ref"`
+	State       string  `json:"state"`
+	Description string  `json:"description"`
+	CreatedAt   *string `json:"created_at"`
+	Creator     string  `json:"creator"`
+	URL         string  `json:"url"`
 }
 
 type runDoc struct {
@@ -172,7 +186,12 @@ func JSON(r model.Report) ([]byte, error) {
 		Timeline:     make([]timelineDoc, 0, len(r.Timeline)),
 		DeploymentID: r.DeploymentID, CommentURL: r.CommentURL, ReportPath: r.ReportPath,
 		Warnings: append([]string{}, r.Warnings...), Rollback: r.Rollback,
+		Links: append([]model.Link{}, r.Links...), History: make([]historyDoc, 0, len(r.History)),
 		Outputs: map[string]string{},
+	}
+	for _, h := range r.History {
+		doc.History = append(doc.History, historyDoc{ID: h.ID, SHA: h.SHA, Ref: h.Ref, State: h.State, Description: h.Description,
+			CreatedAt: timestampMillis(h.CreatedAt), Creator: h.Creator, URL: h.URL})
 	}
 	if r.Run.PullRequest != 0 {
 		pr := r.Run.PullRequest

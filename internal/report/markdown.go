@@ -19,14 +19,15 @@ type budget struct {
 	charts   int // metric charts
 	parts    int // dependencies listed per check
 	findings int
+	history  int // previous deployments listed
 	details  bool
 }
 
 var budgets = []budget{
-	{timeline: 50, checks: 100, charts: 4, parts: 20, findings: 50, details: true},
-	{timeline: 20, checks: 50, charts: 2, parts: 10, findings: 20, details: true},
-	{timeline: 0, checks: 20, charts: 1, parts: 5, findings: 10, details: true},
-	{timeline: 0, checks: 10, charts: 0, parts: 0, findings: 5, details: false},
+	{timeline: 50, checks: 100, charts: 4, parts: 20, findings: 50, history: 10, details: true},
+	{timeline: 20, checks: 50, charts: 2, parts: 10, findings: 20, history: 5, details: true},
+	{timeline: 0, checks: 20, charts: 1, parts: 5, findings: 10, history: 3, details: true},
+	{timeline: 0, checks: 10, charts: 0, parts: 0, findings: 5, history: 0, details: false},
 }
 
 // Markdown renders the job summary, also the body of the sticky pull-request comment: a
@@ -50,10 +51,12 @@ func renderMarkdown(r model.Report, bud budget) string {
 	var b strings.Builder
 	writeHeading(&b, r)
 	writeExplanation(&b, r)
+	writeLinks(&b, r)
 	writeChecks(&b, r, bud)
 	writeMetrics(&b, r, bud)
 	writeFindings(&b, r, bud)
 	writeTimeline(&b, r, bud)
+	writeHistory(&b, r, bud)
 	if bud.details {
 		writeDetails(&b, r)
 	}
@@ -82,9 +85,18 @@ func writeHeading(b *strings.Builder, r model.Report) {
 	if verdict == "" {
 		verdict = "unknown"
 	}
-	b.WriteString("### " + verdictEmoji(r.Verdict) + " deploywatch — " + verdict)
-	if env := escapeCapped(r.Environment, 60); env != "" {
-		b.WriteString(" (" + env + ")")
+	if r.InProgress {
+		// A provisional verdict reads as what it is: the state so far.
+		b.WriteString("### ⏳ deploywatch — monitoring")
+		if env := escapeCapped(r.Environment, 60); env != "" {
+			b.WriteString(" (" + env + ")")
+		}
+		b.WriteString(" · " + verdictEmoji(r.Verdict) + " " + verdict + " so far")
+	} else {
+		b.WriteString("### " + verdictEmoji(r.Verdict) + " deploywatch — " + verdict)
+		if env := escapeCapped(r.Environment, 60); env != "" {
+			b.WriteString(" (" + env + ")")
+		}
 	}
 	b.WriteString("\n\n")
 	var facts []string

@@ -1,0 +1,75 @@
+package report
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/deploywatch/deploywatch/internal/model"
+)
+
+// writeLinks writes one line of links: the deployment, dashboards.
+func writeLinks(b *strings.Builder, r model.Report) {
+	var items []string
+	for _, ln := range r.Links[:min(len(r.Links), 10)] {
+		if l := link(escapeLabel(ln.Label), ln.URL); strings.HasPrefix(l, "[") {
+			items = append(items, l)
+		}
+	}
+	if len(items) > 0 {
+		b.WriteString("🔗 " + strings.Join(items, " · ") + "\n\n")
+	}
+}
+
+// escapeLabel makes a link label safe: no brackets to end it early, no Markdown.
+func escapeLabel(s string) string {
+	return strings.NewReplacer("[", "(", "]", ")").Replace(escapeCapped(s, 60))
+}
+
+// writeHistory writes the environment's previous deployments and how they ended, so a
+// reader sees whether this outcome is unusual.
+func writeHistory(b *strings.Builder, r model.Report, bud budget) {
+	if len(r.History) == 0 || bud.history == 0 {
+		return
+	}
+	shown := r.History[:min(len(r.History), bud.history)]
+	failed := 0
+	for _, d := range r.History {
+		if d.State == "failure" || d.State == "error" || d.State == "failed" {
+			failed++
+		}
+	}
+	fmt.Fprintf(b, "<details><summary>Previous deployments to %s (%d of the last %d failed)</summary>\n\n",
+		escapeCapped(r.Environment, 60), failed, len(r.History))
+	b.WriteString("| When | Commit | Outcome | Description |\n| --- | --- | --- | --- |\n")
+	for _, d := range shown {
+		when := "—"
+		if !d.CreatedAt.IsZero() {
+			when = d.CreatedAt.UTC().Format("2006-01-02 15:04 UTC")
+		}
+		outcome := stateMarkdown(d.State)
+		if l := link(outcome, d.URL); strings.HasPrefix(l, "[") {
+			outcome = l
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", when, commitMarkdown(shortVersion(d.SHA)), outcome, cell(d.Description, 100))
+	}
+	b.WriteString("\n</details>\n\n")
+}
+
+// stateMarkdown shows a host's deployment state with an icon.
+func stateMarkdown(state string) string {
+	switch state {
+	case "success":
+		return "✅ success"
+	case "failure", "failed":
+		return "❌ failure"
+	case "error":
+		return "❔ error"
+	case "inactive":
+		return "⏸️ inactive"
+	case "in_progress", "running", "pending", "queued":
+		return "⏳ " + cell(state, 20)
+	case "":
+		return "— unknown"
+	}
+	return cell(state, 20)
+}
