@@ -47,6 +47,10 @@ func assign(c *Config, in Input, text string) error {
 		return setBool(&c.DryRun, text)
 	case "config":
 		c.ConfigFile = text
+	case "production_environment":
+		// environment comes first in the table, so auto can read it here.
+		env := strings.ToLower(c.Environment)
+		c.Sinks.ProductionEnvironment = text == "true" || text == "auto" && (env == "production" || env == "prod" || env == "live")
 	case "health_url", "live_url", "info_url", "version_field", "smoke_tests":
 		// Read when the checks are built.
 	case "http_headers":
@@ -176,6 +180,19 @@ func assignSink(s *Sinks, in Input, text string) error {
 		s.DatadogSite = text
 	case "notify_on":
 		return setSeverity(&s.NotifyOn, text)
+	case "smtp_url":
+		if err := checkSMTPURL(text); err != nil {
+			return err
+		}
+		s.SMTPURL = text
+	case "email_to":
+		s.EmailTo = splitList(text)
+	case "email_from":
+		s.EmailFrom = text
+	case "environment_url":
+		s.EnvironmentURL = text
+	case "transient_environment":
+		return setBool(&s.TransientEnvironment, text)
 	default:
 		return fmt.Errorf("has no meaning in this version")
 	}

@@ -145,7 +145,18 @@ type Sinks struct {
 	GrafanaDashboardUID string
 	DatadogAPIKey       string
 	DatadogSite         string
+	SMTPURL             string
+	EmailTo             []string
+	EmailFrom           string
 	NotifyOn            model.Severity
+	// EnvironmentURL is where the deployed environment is reached ("View deployment").
+	EnvironmentURL string
+	// ProductionEnvironment and TransientEnvironment describe the GitHub deployment.
+	ProductionEnvironment bool
+	TransientEnvironment  bool
+	// Notifiers are the chat, webhook, dashboard and email destinations: those of the
+	// inputs, then the config file's `sinks` list.
+	Notifiers []Notifier
 }
 
 // Origin is where a setting's value came from.

@@ -12,6 +12,7 @@ type File struct {
 	Name   string
 	Values map[string]string
 	Checks []fileCheck
+	Sinks  []fileSink
 }
 
 // fileCheck is one item of the `checks` list, still as text, with where it was defined.
@@ -58,13 +59,17 @@ func ParseFile(name string, data []byte) (*File, Problems) {
 			checks, cps := parseChecks(val, origin)
 			f.Checks = append(f.Checks, checks...)
 			ps = append(ps, cps...)
+		case key == "sinks":
+			sinks, sps := parseSinks(val, origin)
+			f.Sinks = append(f.Sinks, sinks...)
+			ps = append(ps, sps...)
 		case key == "config":
 			ps = append(ps, Problem{Input: key, Origin: at, Msg: "cannot be set inside a config file"})
 		default:
 			in, ok := LookupInput(key)
 			if !ok {
 				msg := "is not a setting of deploywatch"
-				if s := suggest(key, append(inputNames(), "checks")); s != "" {
+				if s := suggest(key, append(inputNames(), "checks", "sinks")); s != "" {
 					msg += fmt.Sprintf("; did you mean %s?", s)
 				}
 				ps = append(ps, Problem{Input: key, Origin: at, Msg: msg})

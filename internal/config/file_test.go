@@ -56,6 +56,13 @@ func TestFullConfigFile(t *testing.T) {
 	if c.Interval != 5*time.Second || c.ReportPath != "reports/deploywatch.json" || c.Environment != "staging" {
 		t.Errorf("inputs from the file not applied: %+v", c)
 	}
+	var sinks []string
+	for _, n := range c.Sinks.Notifiers {
+		sinks = append(sinks, n.Type+"@"+n.NotifyOn.String())
+	}
+	if diff := cmp.Diff([]string{"slack@critical", "email@warning", "grafana@warning"}, sinks); diff != "" {
+		t.Errorf("sinks (-want +got):\n%s", diff)
+	}
 }
 
 func TestInvalidConfigFile(t *testing.T) {

@@ -73,6 +73,7 @@ func Load(src Sources) (*Config, []string, error) {
 	ps = append(ps, buildChecks(c, vals, src.File)...)
 	ps = append(ps, buildMetricChecks(c, vals, src.File)...)
 	ps = append(ps, duplicateCheckNames(c)...)
+	ps = append(ps, buildNotifiers(c, vals, src.File)...)
 	ps = append(ps, validate(c, vals, failed)...)
 	warnings := unavailable(vals, &ps)
 	if err := ps.err(); err != nil {
@@ -121,7 +122,9 @@ func Secrets(src Sources) []string {
 	for _, name := range []string{"health_url", "live_url", "info_url", "smoke_tests", "prometheus_url", "metrics_url", "grafana_url"} {
 		out = append(out, urlPasswords(vals[name].text)...)
 	}
+	out = append(out, userinfoPassword(vals["smtp_url"].text)...)
 	if src.File != nil {
+		out = append(out, fileSinkSecrets(src.File)...)
 		for _, fc := range src.File.Checks {
 			for _, h := range fc.Headers {
 				out = append(out, h[1])

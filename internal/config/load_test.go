@@ -54,7 +54,8 @@ func TestLoadDefaults(t *testing.T) {
 		ReportPath: "deploywatch-report.json",
 		Metrics:    Metrics{ErrorRateThreshold: 0.01, LatencyThreshold: Threshold{Factor: 2}, CPUThreshold: 0.9, MemoryThreshold: 0.95, Baseline: Baseline{Window: 30 * time.Minute}},
 		Kube:       Kube{Namespace: "default", MaxRestarts: 2, RolloutTimeout: 10 * time.Minute},
-		Sinks:      Sinks{DeploymentStatus: true, Comment: "auto", DatadogSite: "datadoghq.com", NotifyOn: model.SeverityWarning},
+		Sinks: Sinks{DeploymentStatus: true, Comment: "auto", DatadogSite: "datadoghq.com", NotifyOn: model.SeverityWarning,
+			ProductionEnvironment: true},
 	}
 	if diff := cmp.Diff(want, c, cmpIgnoreOrigins); diff != "" {
 		t.Errorf("config (-want +got):\n%s", diff)
@@ -182,21 +183,6 @@ func TestSecretsCollected(t *testing.T) {
 	}
 	if got := c.Checks[0].Headers.Get("X-Api-Key"); got != "k3y" {
 		t.Errorf("header not passed to the check: %q", got)
-	}
-}
-
-func TestEventSinksNotBuiltAreWarnings(t *testing.T) {
-	t.Parallel()
-	_, warnings, ps := load(t, Sources{Inputs: map[string]string{
-		"health_url": "http://svc/ready", "slack_webhook_url": "https://hooks.slack.com/services/T/B/secret",
-		"github_token": "ghs_x", "deployment_status": "true",
-	}, Context: model.RunContext{SHA: sha}})
-	if ps != nil {
-		t.Errorf("problems: %v", problemLines(ps))
-	}
-	wantW := []string{"slack_webhook_url is set, but events are not part of this build of deploywatch; it is ignored"}
-	if diff := cmp.Diff(wantW, warnings); diff != "" {
-		t.Errorf("warnings (-want +got):\n%s", diff)
 	}
 }
 

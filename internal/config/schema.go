@@ -23,11 +23,16 @@ func Schema() ([]byte, error) {
 		"type":        "array",
 		"items":       checkSchema(),
 	}
+	props["sinks"] = map[string]any{
+		"description": "Chat, webhook, dashboard and email destinations beyond the inputs' own, e.g. a second Slack channel for critical findings only.",
+		"type":        "array",
+		"items":       sinkSchema(),
+	}
 	s := map[string]any{
 		"$schema":              "https://json-schema.org/draft/2020-12/schema",
 		"$id":                  "https://github.com/deploywatch/deploywatch/deploywatch.schema.json",
 		"title":                "deploywatch configuration",
-		"description":          "The full configuration model of deploywatch. Keys are the action's inputs; `checks` adds checks of its own.",
+		"description":          "The full configuration model of deploywatch. Keys are the action's inputs; `checks` adds checks of its own, `sinks` destinations of its own.",
 		"type":                 "object",
 		"additionalProperties": false,
 		"properties":           props,
@@ -139,6 +144,34 @@ func checkSchema() map[string]any {
 			"direction":        map[string]any{"enum": []string{"up", "down"}, "default": "up", "description": "Which way is worse: up (a value above the threshold breaches) or down."},
 			"threshold":        map[string]any{"type": []string{"string", "number"}, "description": "A number (1000), a percentage (5%), a duration (500ms) or a factor of the pre-deploy baseline (2x)."},
 			"on_no_data":       map[string]any{"enum": noDataPolicies, "default": "inconclusive", "description": "What an empty answer means: inconclusive after max_probe_errors, pass, or fail."},
+		},
+	}
+}
+
+func sinkSchema() map[string]any {
+	str := func(desc string) map[string]any { return map[string]any{"type": "string", "description": desc} }
+	needs := func(typ string, fields ...string) map[string]any {
+		return map[string]any{
+			"if":   map[string]any{"properties": map[string]any{"type": map[string]any{"const": typ}}, "required": []string{"type"}},
+			"then": map[string]any{"required": fields},
+		}
+	}
+	return map[string]any{
+		"type":                 "object",
+		"additionalProperties": false,
+		"required":             []string{"type"},
+		"allOf": []any{needs(NotifierSlack, "url"), needs(NotifierWebhook, "url"), needs(NotifierGrafana, "url"),
+			needs(NotifierDatadog, "api_key"), needs(NotifierEmail, "url", "to")},
+		"properties": map[string]any{
+			"type":          map[string]any{"enum": NotifierTypes(), "description": "slack (incoming webhook), webhook (deployment-event API), grafana (annotations), datadog (events), email (SMTP)."},
+			"url":           str("Slack or webhook URL, Grafana base URL, or SMTP URL (smtp://user:password@host:587). Secret for slack and webhook."),
+			"token":         str("Bearer token of the webhook, or Grafana service account token (secret)."),
+			"api_key":       str("Datadog API key (secret)."),
+			"site":          map[string]any{"enum": DatadogSites, "default": "datadoghq.com", "description": "Datadog site."},
+			"dashboard_uid": str("Grafana dashboard to annotate."),
+			"to":            map[string]any{"type": []string{"array", "string"}, "items": map[string]any{"type": "string"}, "description": "Email recipients."},
+			"from":          str("Email sender."),
+			"notify_on":     map[string]any{"enum": []string{"info", "warning", "critical", "emergency"}, "description": "Lowest severity sent; default notify_on."},
 		},
 	}
 }

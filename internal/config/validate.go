@@ -84,7 +84,7 @@ func verdictNames() []string {
 // builtFeatures are the capabilities of this build. An input of a missing feature that is
 // set is a problem when it would change the verdict (monitoring less than asked is a silent
 // pass), and a warning when it only reports (a sink never changes the verdict).
-var builtFeatures = map[Feature]bool{FeatureCore: true, FeatureMetrics: true, FeatureKube: true}
+var builtFeatures = map[Feature]bool{FeatureCore: true, FeatureMetrics: true, FeatureKube: true, FeatureEvents: true}
 
 // alwaysSet are inputs the CI host fills on every run; they are not a user's request.
 var alwaysSet = map[string]bool{"github_token": true, "gitlab_token": true}
