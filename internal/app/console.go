@@ -60,6 +60,13 @@ func (c *console) Publish(_ context.Context, ev model.Event) {
 	}
 }
 
+// note prints a line from elsewhere (the sinks' retries) between the monitor's lines.
+func (c *console) note(line string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.p.Log(platform.LevelInfo, line)
+}
+
 // worthALine reports whether a measurement tells the reader something new.
 func (c *console) worthALine(m *model.Measurement) bool {
 	if m == nil {

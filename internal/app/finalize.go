@@ -5,7 +5,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
+
+	"github.com/deploywatch/deploywatch/internal/check"
+	"github.com/deploywatch/deploywatch/internal/config"
+	"github.com/deploywatch/deploywatch/internal/monitor"
+	"github.com/deploywatch/deploywatch/internal/sink"
 
 	"github.com/deploywatch/deploywatch/internal/model"
 	"github.com/deploywatch/deploywatch/internal/platform"
@@ -21,6 +27,10 @@ func (r *runner) report(res model.Result) model.Report {
 		Run: r.p.Context(), Result: res, Signals: signalsOf(res.Findings),
 		DeploymentID: r.cfg.DeploymentID, ReportPath: r.cfg.ReportPath, Warnings: r.warnings,
 	}
+	if u := r.cfg.Sinks.EnvironmentURL; u != "" {
+		rep.Links = append(rep.Links, model.Link{Label: "environment", URL: u})
+	}
+	rep.Links = append(rep.Links, dashboardLinks(r.cfg, res.StartedAt, res.FinishedAt)...)
 	return rep
 }
 
@@ -39,11 +49,17 @@ func signalsOf(findings []model.Finding) map[model.Signal]bool {
 	return signals
 }
 
-// finalize writes everything a run leaves behind, most important first: the JSON report,
-// the step outputs, the job summary. A failure to write one is a warning; the others are
-// still written. ctx bounds the work (sinks will use it).
-func (r *runner) finalize(ctx context.Context, rep model.Report) {
-	_ = ctx
+// finalize reports the end of a run and writes everything it leaves behind. The sinks
+// come first, within their own budget (short when ctx was cancelled), so the outputs and
+// the summary carry the deployment and comment they made known and a warning for each
+// sink problem; then the JSON report, the step outputs, the job summary. A failure to
+// write one is a warning; the others are still written.
+func (r *runner) finalize(ctx context.Context, rep model.Report) model.Report {
+	n := len(rep.Warnings)
+	rep = r.ev.finish(ctx, rep, ctx.Err() != nil)
+	for _, w := range rep.Warnings[n:] {
+		r.p.Annotate(platform.LevelWarning, "deploywatch: report not delivered", w)
+	}
 	if err := r.writeReport(rep); err != nil {
 		rep.Warnings = append(rep.Warnings, err.Error())
 		rep.ReportPath = ""
@@ -58,9 +74,49 @@ func (r *runner) finalize(ctx context.Context, rep model.Report) {
 	if rep.ReportPath != "" {
 		r.p.Log(platform.LevelInfo, "report: "+rep.ReportPath)
 	}
+	if rep.CommentURL != "" {
+		r.p.Log(platform.LevelInfo, "comment: "+rep.CommentURL)
+	}
 	if rep.DryRun && rep.Verdict != model.VerdictHealthy {
 		r.p.Log(platform.LevelInfo, "dry run: the step does not fail whatever the verdict")
 	}
+	return rep
+}
+
+// openEvents builds the run's sinks. A sink that cannot be built is a warning.
+func (r *runner) openEvents() {
+	sinks, warnings := buildSinks(r.env, r.cfg, r.p)
+	for _, w := range warnings {
+		r.warnings = append(r.warnings, w)
+		r.p.Annotate(platform.LevelWarning, "deploywatch", w)
+	}
+	r.ev = newEvents(sinks, r.report(model.Result{}), r.cons.note)
+	if len(sinks) > 0 {
+		names := make([]string, len(sinks))
+		for i, s := range sinks {
+			names[i] = s.Name()
+		}
+		r.p.Log(platform.LevelInfo, "reporting to "+strings.Join(names, ", "))
+	}
+}
+
+// announce sends the start to the sinks with the checks about to run: a new deployment in
+// mode run, the one an earlier start announced in mode monitor.
+func (r *runner) announce(ctx context.Context, startedAt time.Time, o monitor.Options) {
+	kind := sink.KindStarted
+	if r.cfg.Mode == config.ModeMonitor {
+		kind = sink.KindResumed
+	}
+	var specs []model.CheckSpec
+	if o.Rollout != nil {
+		specs = append(specs, o.Rollout.Spec())
+	}
+	for _, c := range append(append([]check.Check(nil), o.RolloutChecks...), o.Checks...) {
+		specs = append(specs, c.Spec())
+	}
+	// The dashboards can be linked now the start is known.
+	r.ev.base = r.report(model.Result{StartedAt: startedAt})
+	r.ev.announce(ctx, kind, startedAt, specs, fmt.Sprintf("monitoring %d checks until +%s", len(specs), report.FormatOffset(o.Plan.End())))
 }
 
 func (r *runner) writeReport(rep model.Report) error {
@@ -104,18 +160,40 @@ func (r *runner) start(ctx context.Context) int {
 			r.p.Log(platform.LevelInfo, line)
 		}
 	}
-	outs := []model.Output{{Name: "started_at", Value: now.Format(time.RFC3339)}, {Name: "deployment_id", Value: r.cfg.DeploymentID}}
+	rep := r.report(model.Result{StartedAt: now})
+	r.ev.announce(ctx, sink.KindStarted, now, nil, "deployment started; monitoring follows in a later step")
+	h, warnings := r.ev.close(ctx)
+	for _, w := range warnings {
+		r.p.Annotate(platform.LevelWarning, "deploywatch: report not delivered", w)
+	}
+	rep = withHandles(rep, h)
+	if rep.DeploymentID != "" {
+		r.p.Log(platform.LevelInfo, "deployment: "+rep.DeploymentID)
+	}
+	outs := []model.Output{{Name: "started_at", Value: now.Format(time.RFC3339)}, {Name: "deployment_id", Value: rep.DeploymentID},
+		{Name: "comment_url", Value: rep.CommentURL}}
 	if err := r.p.SetOutputs(outs); err != nil && r.p.Name() != "local" {
 		r.p.Annotate(platform.LevelWarning, "deploywatch: outputs not written", err.Error())
 	}
 	return ExitOK
 }
 
-// finishMode reports a final status decided elsewhere.
-func (r *runner) finishMode() int {
+// finishMode reports a final status decided elsewhere (an `if: failure()` step): the
+// sinks get the final event only.
+func (r *runner) finishMode(ctx context.Context) int {
 	line := fmt.Sprintf("%s: final status of %q in %s, set by mode finish", r.cfg.FinalStatus, r.cfg.Description, r.cfg.Environment)
 	r.p.Log(platform.LevelInfo, line)
-	outs := []model.Output{{Name: "status", Value: string(r.cfg.FinalStatus)}, {Name: "deployment_id", Value: r.cfg.DeploymentID}, {Name: "summary", Value: line}}
+	now := time.Now()
+	rep := r.report(model.Result{StartedAt: r.cfg.StartedAt, FinishedAt: now, Verdict: r.cfg.FinalStatus, Reason: "set by mode finish"})
+	if rep.StartedAt.IsZero() {
+		rep.StartedAt = now
+	}
+	rep = r.ev.finish(ctx, rep, ctx.Err() != nil)
+	for _, w := range rep.Warnings[len(r.warnings):] {
+		r.p.Annotate(platform.LevelWarning, "deploywatch: report not delivered", w)
+	}
+	outs := []model.Output{{Name: "status", Value: string(r.cfg.FinalStatus)}, {Name: "deployment_id", Value: rep.DeploymentID},
+		{Name: "comment_url", Value: rep.CommentURL}, {Name: "summary", Value: line}}
 	if err := r.p.SetOutputs(outs); err != nil && r.p.Name() != "local" {
 		r.p.Annotate(platform.LevelWarning, "deploywatch: outputs not written", err.Error())
 	}

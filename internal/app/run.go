@@ -15,10 +15,6 @@ import (
 	"github.com/deploywatch/deploywatch/internal/redact"
 )
 
-// finalizeBudget bounds the work after monitoring ends. The GitHub runner sends SIGTERM
-// 7.5 s after SIGINT, so outputs must be out well within that.
-const finalizeBudget = 4 * time.Second
-
 // runCommand serves run, start, monitor and finish.
 func runCommand(ctx context.Context, env Env, cmd string, args []string) int {
 	p, pwarn, err := choosePlatform(env)
@@ -52,12 +48,13 @@ func runCommand(ctx context.Context, env Env, cmd string, args []string) int {
 	for _, w := range warnings {
 		rp.Annotate(platform.LevelWarning, "deploywatch", w)
 	}
-	run := &runner{env: env, p: rp, cfg: cfg, warnings: warnings}
+	run := &runner{env: env, p: rp, cfg: cfg, warnings: warnings, cons: newConsole(rp)}
+	run.openEvents()
 	switch cfg.Mode {
 	case config.ModeStart:
 		return run.start(ctx)
 	case config.ModeFinish:
-		return run.finishMode()
+		return run.finishMode(ctx)
 	}
 	return run.monitor(ctx)
 }
@@ -87,6 +84,9 @@ type runner struct {
 	p        redacting
 	cfg      *config.Config
 	warnings []string
+	// ev reports the run to its sinks; cons prints it.
+	ev   *events
+	cons *console
 }
 
 func (r *runner) monitor(ctx context.Context) int {
@@ -128,15 +128,15 @@ func (r *runner) monitor(ctx context.Context) int {
 	if len(checks) == 0 && ks == nil {
 		return r.preflightFailed(ctx, startedAt, fmt.Errorf("%w: no check is left to run", errPreflight))
 	}
-	cons := newConsole(r.p)
 	opts := monitor.Options{
-		Checks: checks, FailOn: r.cfg.FailOn, Publisher: cons, StartedAt: startedAt,
+		Checks: checks, FailOn: r.cfg.FailOn, Publisher: fanout{r.cons, r.ev}, StartedAt: startedAt,
 		Plan: monitor.Plan{Warmup: r.cfg.Warmup, Schedule: r.cfg.Schedule, Interval: r.cfg.Interval, Cooldown: r.cfg.Cooldown},
 	}
 	if ks != nil {
 		defer ks.follower.Stop()
 		opts.Rollout, opts.RolloutChecks, opts.RolloutTimeout = ks.rollout, ks.checks, r.cfg.Kube.RolloutTimeout
 	}
+	r.announce(ctx, startedAt, opts)
 	res := safeRun(ctx, r.env, opts)
 	rep := r.report(res)
 	if ks != nil && r.cfg.Kube.Rollback && res.Verdict == model.VerdictFailed && ctx.Err() == nil {
@@ -144,12 +144,20 @@ func (r *runner) monitor(ctx context.Context) int {
 		rep.Rollback = ks.rollback(ctx, r.cfg, r.p.r)
 		r.p.Log(platform.LevelInfo, "rollback: "+rep.Rollback.Message)
 		r.p.EndGroup()
+		r.ev.rolledBack(rep)
 	}
-	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finalizeBudget)
-	defer cancel()
-	r.finalize(fctx, rep)
-	cons.verdictNote(rep)
+	rep = r.finalize(ctx, rep)
+	r.cons.verdictNote(rep)
 	return exitCode(r.cfg, rep.Verdict)
+}
+
+// fanout hands the monitor's events to several publishers in turn.
+type fanout []monitor.Publisher
+
+func (f fanout) Publish(ctx context.Context, ev model.Event) {
+	for _, p := range f {
+		p.Publish(ctx, ev)
+	}
 }
 
 // safeRun runs the monitor; a crash becomes an inconclusive result so the run still ends
@@ -187,8 +195,6 @@ func (r *runner) preflightFailed(ctx context.Context, startedAt time.Time, err e
 	r.p.Annotate(platform.LevelError, "deploywatch: preflight failed", reason)
 	now := time.Now()
 	rep := r.report(model.Result{StartedAt: startedAt, FinishedAt: now, Verdict: model.VerdictInconclusive, Reason: reason})
-	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finalizeBudget)
-	defer cancel()
-	r.finalize(fctx, rep)
+	r.finalize(ctx, rep)
 	return ExitInconclusive
 }

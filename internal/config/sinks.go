@@ -27,7 +27,7 @@ func NotifierTypes() []string {
 }
 
 // DatadogSites are the Datadog sites events can be sent to.
-var DatadogSites = []string{"datadoghq.com", "us3.datadoghq.com", "us5.datadoghq.com", "datadoghq.eu", "ap1.datadoghq.com", "ap2.datadoghq.com", "ddog-gov.com"}
+var DatadogSites = []string{"datadoghq.com", "us3.datadoghq.com", "us5.datadoghq.com", "datadoghq.eu", "ap1.datadoghq.com", "ap2.datadoghq.com", "ddog-gov.com", "us2.ddog-gov.com"}
 
 // Notifier is one chat, webhook, dashboard or email destination.
 type Notifier struct {

@@ -57,6 +57,7 @@ func renderMarkdown(r model.Report, bud budget) string {
 	writeFindings(&b, r, bud)
 	writeTimeline(&b, r, bud)
 	writeHistory(&b, r, bud)
+	writeWarnings(&b, r)
 	if bud.details {
 		writeDetails(&b, r)
 	}
@@ -91,7 +92,11 @@ func writeHeading(b *strings.Builder, r model.Report) {
 		if env := escapeCapped(r.Environment, 60); env != "" {
 			b.WriteString(" (" + env + ")")
 		}
-		b.WriteString(" · " + verdictEmoji(r.Verdict) + " " + verdict + " so far")
+		if r.Verdict == "" {
+			b.WriteString(" · 🚀 started")
+		} else {
+			b.WriteString(" · " + verdictEmoji(r.Verdict) + " " + verdict + " so far")
+		}
 	} else {
 		b.WriteString("### " + verdictEmoji(r.Verdict) + " deploywatch — " + verdict)
 		if env := escapeCapped(r.Environment, 60); env != "" {

@@ -45,9 +45,6 @@ func writeDetails(b *strings.Builder, r model.Report) {
 	for _, c := range r.Checks[:min(len(r.Checks), 20)] {
 		add("Target of "+escapeCapped(c.Spec.Name, 60), escapeCapped(c.Spec.Target, 200))
 	}
-	for _, w := range r.Warnings[:min(len(r.Warnings), 10)] {
-		add("Tool warning", escapeCapped(w, 300))
-	}
 	if len(items) == 0 {
 		return
 	}

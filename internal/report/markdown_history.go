@@ -73,3 +73,19 @@ func stateMarkdown(state string) string {
 	}
 	return cell(state, 20)
 }
+
+// writeWarnings lists the tool's own problems (a sink that could not be reached, an input
+// ignored), visibly but apart from the verdict, which they did not change.
+func writeWarnings(b *strings.Builder, r model.Report) {
+	if len(r.Warnings) == 0 {
+		return
+	}
+	b.WriteString("**deploywatch warnings** (they did not change the verdict):\n\n")
+	for _, w := range r.Warnings[:min(len(r.Warnings), 10)] {
+		b.WriteString("- ⚠️ " + escapeCapped(w, 300) + "\n")
+	}
+	if n := len(r.Warnings) - 10; n > 0 {
+		fmt.Fprintf(b, "- … %s in the JSON report\n", plural(n, "more warning", "more warnings"))
+	}
+	b.WriteString("\n")
+}

@@ -110,12 +110,17 @@ func (d *Dispatcher) Publish(ev Event) {
 	}
 }
 
-// Finish queues the final event, waits until every sink has sent all it had or ctx ends,
-// then releases the sinks. It returns the run's sink warnings: one line per event a sink
-// gave up on, and one per sink that disabled itself.
+// Finish queues the final event, then closes the dispatcher (see Close).
 func (d *Dispatcher) Finish(ctx context.Context, ev Event) []string {
+	d.Publish(ev)
+	return d.Close(ctx)
+}
+
+// Close waits until every sink has sent all it had or ctx ends, then releases the sinks.
+// It returns the run's sink warnings: one line per event a sink gave up on, and one per
+// sink that turned itself off. Mode start closes without a final event.
+func (d *Dispatcher) Close(ctx context.Context) []string {
 	for _, w := range d.workers {
-		w.enqueue(ev)
 		w.close()
 	}
 	done := make(chan struct{})

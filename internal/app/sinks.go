@@ -1,0 +1,94 @@
+package app
+
+import (
+	"fmt"
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/deploywatch/deploywatch/internal/config"
+	"github.com/deploywatch/deploywatch/internal/model"
+	"github.com/deploywatch/deploywatch/internal/sink"
+	"github.com/deploywatch/deploywatch/internal/sink/datadog"
+	"github.com/deploywatch/deploywatch/internal/sink/email"
+	"github.com/deploywatch/deploywatch/internal/sink/grafana"
+	"github.com/deploywatch/deploywatch/internal/sink/slack"
+	"github.com/deploywatch/deploywatch/internal/sink/webhook"
+)
+
+// notifierFactory builds one notifier sink from its configuration.
+type notifierFactory func(n config.Notifier, client *http.Client) (sink.Sink, error)
+
+// notifiers is the one place notifier sinks are registered, by the type a user names in
+// the config file's `sinks` list (config.NotifierTypes lists the same names).
+var notifiers = map[string]notifierFactory{
+	config.NotifierGrafana: func(n config.Notifier, c *http.Client) (sink.Sink, error) {
+		return grafana.New(grafana.Config{URL: n.URL, Token: n.Token, DashboardUID: n.DashboardUID, NotifyOn: n.NotifyOn, Client: c})
+	},
+	config.NotifierEmail: func(n config.Notifier, _ *http.Client) (sink.Sink, error) {
+		return email.New(email.Config{URL: n.URL, To: n.To, From: n.From})
+	},
+	config.NotifierSlack: func(n config.Notifier, c *http.Client) (sink.Sink, error) {
+		return slack.New(slack.Config{WebhookURL: n.URL, NotifyOn: n.NotifyOn, Client: c})
+	},
+	config.NotifierDatadog: func(n config.Notifier, c *http.Client) (sink.Sink, error) {
+		return datadog.New(datadog.Config{APIKey: n.Token, Site: n.Site, NotifyOn: n.NotifyOn, Client: c})
+	},
+	config.NotifierWebhook: func(n config.Notifier, c *http.Client) (sink.Sink, error) {
+		return webhook.New(webhook.Config{URL: n.URL, Token: n.Token, Client: c})
+	},
+}
+
+// notifierTypes lists the registered types, sorted.
+func notifierTypes() []string {
+	out := make([]string, 0, len(notifiers))
+	for t := range notifiers {
+		out = append(out, t)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// buildSinks builds every sink the configuration asks for: the GitHub ones first (their
+// deployment and comment are what the others link to), then the notifiers in the order
+// they were configured. A sink that cannot be built is a warning: reporting never stops
+// a run.
+func buildSinks(env Env, cfg *config.Config, r redacting) ([]sink.Sink, []string) {
+	var sinks []sink.Sink
+	var warnings []string
+	client := sink.NewClient(userAgent(env.Version), 0, nil)
+	for _, n := range cfg.Sinks.Notifiers {
+		build, ok := notifiers[n.Type]
+		if !ok {
+			warnings = append(warnings, fmt.Sprintf("%s: sink type %q is not part of this build; valid types: %v", n.Source, n.Type, notifierTypes()))
+			continue
+		}
+		s, err := build(n, client)
+		if err != nil {
+			warnings = append(warnings, fmt.Sprintf("%s: %v; this sink is off", n.Source, err))
+			continue
+		}
+		sinks = append(sinks, s)
+	}
+	_ = r
+	return sinks, warnings
+}
+
+// dashboardLinks links the Grafana dashboards the run annotates, over the deploy (to now
+// while it goes on).
+func dashboardLinks(cfg *config.Config, from, to time.Time) []model.Link {
+	var out []model.Link
+	for _, n := range cfg.Sinks.Notifiers {
+		if n.Type != config.NotifierGrafana {
+			continue
+		}
+		if l, ok := grafana.DashboardLink(n.URL, n.DashboardUID, from, to); ok {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func userAgent(version string) string {
+	return "deploywatch/" + version + " (+https://github.com/deploywatch/deploywatch)"
+}
