@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/deploywatch/deploywatch/internal/model"
 )
 
 // FormatDuration prints a duration the way people read it: "350µs", "850ms", "1.5s", "12s",
@@ -131,4 +133,29 @@ func isHex(s string) bool {
 		}
 	}
 	return true
+}
+
+// VersionLabel names what a run deployed in a few characters: the short commit, or the
+// expected version when it names something else (a tag such as v2.3.1).
+func VersionLabel(r model.Report) string {
+	sha := r.Run.DeployedSHA()
+	if v := strings.TrimSpace(r.ExpectedVersion); v != "" && (sha == "" || !sameCommit(v, sha)) {
+		return shortVersion(v)
+	}
+	return ShortCommit(sha)
+}
+
+// ShortCommit shortens a commit SHA to its first seven characters; anything else is
+// returned as it is.
+func ShortCommit(sha string) string {
+	if len(sha) >= 7 && isHex(sha) {
+		return sha[:7]
+	}
+	return sha
+}
+
+// sameCommit reports whether two SHAs, either possibly short, name one commit.
+func sameCommit(a, b string) bool {
+	a, b = strings.ToLower(a), strings.ToLower(b)
+	return len(a) >= 7 && len(b) >= 7 && (strings.HasPrefix(a, b) || strings.HasPrefix(b, a))
 }

@@ -4,6 +4,8 @@ import (
 	"math"
 	"testing"
 	"time"
+
+	"github.com/deploywatch/deploywatch/internal/model"
 )
 
 func TestFormatDuration(t *testing.T) {
@@ -67,5 +69,27 @@ func TestJSONNumbers(t *testing.T) {
 				t.Errorf("got %v, want %v", tc.got, tc.wanted)
 			}
 		})
+	}
+}
+
+func TestVersionLabel(t *testing.T) {
+	t.Parallel()
+	const sha = "3f9c2ab41d0e5b7c8a9f1e2d3c4b5a6978695a4b"
+	tests := []struct {
+		name, expected, deployed, want string
+	}{
+		{"commit", sha, sha, "3f9c2ab"},
+		{"short_expected_commit", "3f9c2ab", sha, "3f9c2ab"},
+		{"upper_case_expected", "3F9C2AB41D0E", sha, "3f9c2ab"},
+		{"tag", "v2.3.1", sha, "v2.3.1"},
+		{"no_commit_known", "v2.3.1", "", "v2.3.1"},
+		{"nothing_known", "", "", ""},
+		{"only_the_commit", "", sha, "3f9c2ab"},
+	}
+	for _, tt := range tests {
+		r := model.Report{ExpectedVersion: tt.expected, Run: model.RunContext{SHA: tt.deployed}}
+		if got := VersionLabel(r); got != tt.want {
+			t.Errorf("%s: VersionLabel = %q, want %q", tt.name, got, tt.want)
+		}
 	}
 }

@@ -53,7 +53,8 @@ type Request struct {
 	Method string
 	URL    string
 	Header http.Header
-	// JSON is encoded as the body when not nil; Body is sent as is otherwise.
+	// JSON is encoded as the body when not nil (without HTML escaping); Body is sent as is
+	// otherwise.
 	JSON any
 	Body []byte
 }
@@ -64,7 +65,7 @@ type Request struct {
 func Do(ctx context.Context, c *http.Client, r Request, out any) error {
 	body := r.Body
 	if r.JSON != nil {
-		b, err := json.Marshal(r.JSON)
+		b, err := encodeJSON(r.JSON)
 		if err != nil {
 			return &Error{Op: r.Op, Err: fmt.Errorf("encode: %w", err)}
 		}
@@ -100,6 +101,18 @@ func Do(ctx context.Context, c *http.Client, r Request, out any) error {
 		}
 	}
 	return nil
+}
+
+// encodeJSON writes v leaving <, > and & as they are: sinks escape text for their own
+// format, and \u003c in a payload only makes it harder to read.
+func encodeJSON(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 // unwrapURL drops the *url.Error around a transport error: it prints the whole URL.

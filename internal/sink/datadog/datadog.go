@@ -8,9 +8,7 @@
 package datadog
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -53,10 +51,6 @@ type Sink struct {
 	endpoint string
 
 	mu sync.Mutex
-	// posted holds the events already recorded: the events API has no idempotency key and
-	// reading events back needs an application key, so remembering them is how a repeated
-	// Send stays a no-op.
-	posted map[string]bool
 }
 
 var _ sink.Sink = (*Sink)(nil)
@@ -84,7 +78,7 @@ func New(cfg Config) (*Sink, error) {
 	if cfg.Client == nil {
 		cfg.Client = sink.NewClient("deploywatch", 0, nil)
 	}
-	return &Sink{cfg: cfg, endpoint: base + "/api/v1/events", posted: map[string]bool{}}, nil
+	return &Sink{cfg: cfg, endpoint: base + "/api/v1/events"}, nil
 }
 
 // apiBase is the API root of a site: https://api.<site>.
@@ -109,47 +103,9 @@ func (s *Sink) Send(ctx context.Context, ev sink.Event) (bool, error) {
 	if ev.Kind == sink.KindResumed || !sink.Notable(ev, s.cfg.NotifyOn) {
 		return false, nil
 	}
-	key := eventKey(ev)
-	s.mu.Lock()
-	done := s.posted[key]
-	s.mu.Unlock()
-	if done {
-		return false, nil
-	}
-	body, err := encode(buildEvent(ev))
-	if err != nil {
-		return false, &sink.Error{Op: "post datadog event", Err: err}
-	}
-	err = sink.Do(ctx, s.cfg.Client, sink.Request{
-		Op: "post datadog event", Method: http.MethodPost, URL: s.endpoint, Body: body,
-		Header: http.Header{"Content-Type": {"application/json"}, "Dd-Api-Key": {s.cfg.APIKey}},
+	err := sink.Do(ctx, s.cfg.Client, sink.Request{
+		Op: "post datadog event", Method: http.MethodPost, URL: s.endpoint, JSON: buildEvent(ev),
+		Header: http.Header{"Dd-Api-Key": {s.cfg.APIKey}},
 	}, nil)
-	if err != nil {
-		return sink.Retryable(err), err
-	}
-	s.mu.Lock()
-	s.posted[key] = true
-	s.mu.Unlock()
-	return false, nil
-}
-
-// encode writes e as JSON without \u003c escapes, which would only make it harder to read.
-func encode(e event) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(e); err != nil {
-		return nil, fmt.Errorf("encode event: %w", err)
-	}
-	return bytes.TrimSpace(b.Bytes()), nil
-}
-
-// eventKey identifies an event of the run: no two distinct events share kind, time,
-// checkpoint and finding.
-func eventKey(ev sink.Event) string {
-	check := ""
-	if ev.Finding != nil {
-		check = ev.Finding.Check
-	}
-	return fmt.Sprintf("%s\x00%d\x00%d\x00%s", ev.Kind, ev.At.UnixNano(), ev.Checkpoint, check)
+	return sink.Retryable(err), err
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/deploywatch/deploywatch/internal/model"
+	"github.com/deploywatch/deploywatch/internal/report"
 	"github.com/deploywatch/deploywatch/internal/sink"
 )
 
@@ -121,7 +122,7 @@ func tags(ev sink.Event) []string {
 	}
 	add("env", r.Environment)
 	add("repository", r.Run.Repository)
-	add("version", version(r))
+	add("version", report.VersionLabel(r))
 	switch ev.Kind {
 	case sink.KindFinding, sink.KindCleared:
 		add("severity", sink.FindingSeverity(finding(ev)).String())

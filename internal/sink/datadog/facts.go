@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/deploywatch/deploywatch/internal/model"
+	"github.com/deploywatch/deploywatch/internal/report"
 	"github.com/deploywatch/deploywatch/internal/sink"
 )
 
@@ -18,7 +19,7 @@ func facts(ev sink.Event) []string {
 	}
 	add("Environment", esc(r.Environment))
 	add("Repository", esc(r.Run.Repository))
-	if sha := shortSHA(r.Run.DeployedSHA()); sha != "" {
+	if sha := report.ShortCommit(r.Run.DeployedSHA()); sha != "" {
 		c := esc(sha)
 		if isHex(sha) {
 			c = "`" + sha + "`"
@@ -28,7 +29,7 @@ func facts(ev sink.Event) []string {
 		}
 		add("Commit", c)
 	}
-	if v := version(r); v != "" && v != shortSHA(r.Run.DeployedSHA()) {
+	if v := report.VersionLabel(r); v != "" && v != report.ShortCommit(r.Run.DeployedSHA()) {
 		add("Version", esc(v))
 	}
 	if !r.StartedAt.IsZero() {

@@ -106,34 +106,13 @@ func link(raw, label string) string {
 // title names the deploy: "Deploy of 3f9c2ab to production".
 func title(r model.Report) string {
 	t := "Deploy"
-	if v := version(r); v != "" {
+	if v := report.VersionLabel(r); v != "" {
 		t += " of " + cut(plain(v), 40)
 	}
 	if env := plain(r.Environment); env != "" {
 		t += " to " + cut(env, 40)
 	}
 	return t
-}
-
-// version is the short commit, or the expected version when it names something else
-// (a tag such as v2.3.1).
-func version(r model.Report) string {
-	sha := r.Run.DeployedSHA()
-	if v := strings.TrimSpace(r.ExpectedVersion); v != "" && (sha == "" || !sameCommit(v, sha)) {
-		return v
-	}
-	return shortSHA(sha)
-}
-
-func sameCommit(a, b string) bool {
-	return len(a) >= 7 && len(b) >= 7 && (strings.HasPrefix(a, b) || strings.HasPrefix(b, a))
-}
-
-func shortSHA(sha string) string {
-	if len(sha) > 7 && isHex(sha) {
-		return sha[:7]
-	}
-	return sha
 }
 
 func isHex(s string) bool { return s != "" && strings.Trim(s, "0123456789abcdef") == "" }

@@ -1,17 +1,15 @@
 package grafana
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 
 	"github.com/deploywatch/deploywatch/internal/model"
+	"github.com/deploywatch/deploywatch/internal/report"
 	"github.com/deploywatch/deploywatch/internal/sink"
 )
 
@@ -73,21 +71,11 @@ func (s *Sink) find(ctx context.Context, tags []string, from, to int64) ([]annot
 	return out, err
 }
 
-// do calls the API at path. Bodies are encoded without escaping <, > and &: the text is
-// HTML on purpose, already escaped where it has to be.
+// do calls the API at path; the text in bodies is HTML on purpose, already escaped where
+// it has to be.
 func (s *Sink) do(ctx context.Context, op, method, path string, body, out any) error {
-	r := sink.Request{Op: op, Method: method, URL: s.base + path, Header: s.header.Clone()}
+	r := sink.Request{Op: op, Method: method, URL: s.base + path, Header: s.header.Clone(), JSON: body}
 	r.Header.Set("Accept", "application/json")
-	if body != nil {
-		var b bytes.Buffer
-		enc := json.NewEncoder(&b)
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(body); err != nil {
-			return &sink.Error{Op: op, Err: fmt.Errorf("encode: %w", err)}
-		}
-		r.Body = bytes.TrimSuffix(b.Bytes(), []byte("\n"))
-		r.Header.Set("Content-Type", "application/json")
-	}
 	return sink.Do(ctx, s.cfg.Client, r, out)
 }
 
@@ -100,7 +88,7 @@ func (s *Sink) findRegion(ctx context.Context, r model.Report, start int64) (int
 	if err != nil {
 		return 0, err
 	}
-	version := versionTag(r)
+	version := report.VersionLabel(r)
 	var best annotation
 	bestScore := 0
 	for _, a := range found {

@@ -89,30 +89,13 @@ func startMillis(ev sink.Event) int64 {
 
 // regionTags are the tags a region is drawn and found with.
 func regionTags(r model.Report) []string {
-	return compact([]string{"deployment", "deploywatch", line(r.Environment), versionTag(r)})
+	return compact([]string{"deployment", "deploywatch", line(r.Environment), report.VersionLabel(r)})
 }
 
 // regionFindTags are the tags a region is looked up by: those it carries whatever the
 // version, which may be given differently to a later mode.
 func regionFindTags(r model.Report) []string {
 	return compact([]string{"deployment", "deploywatch", line(r.Environment)})
-}
-
-// versionTag is the deployed version: the short SHA, or the expected version when it is
-// not a commit.
-func versionTag(r model.Report) string {
-	v := line(r.ExpectedVersion)
-	if v == "" {
-		v = r.Run.DeployedSHA()
-	}
-	return shortSHA(v)
-}
-
-func shortSHA(v string) string {
-	if len(v) >= 7 && strings.Trim(strings.ToLower(v), "0123456789abcdef") == "" {
-		return v[:7]
-	}
-	return v
 }
 
 func description(r model.Report) string {
@@ -126,7 +109,7 @@ func description(r model.Report) string {
 func footer(r model.Report) string {
 	var parts []string
 	if repo := line(r.Run.Repository); repo != "" {
-		parts = append(parts, esc(repo+"@"+shortSHA(r.Run.DeployedSHA())))
+		parts = append(parts, esc(repo+"@"+report.ShortCommit(r.Run.DeployedSHA())))
 	}
 	seen := map[string]bool{}
 	add := func(label, u string) {

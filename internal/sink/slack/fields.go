@@ -19,7 +19,7 @@ func fields(ev sink.Event, f model.Finding) []*text {
 	}
 	add("Environment", esc(r.Environment))
 	add("Repository", esc(r.Run.Repository))
-	if sha := shortSHA(r.Run.DeployedSHA()); sha != "" {
+	if sha := report.ShortCommit(r.Run.DeployedSHA()); sha != "" {
 		c := esc(sha)
 		if strings.Trim(sha, "0123456789abcdef") == "" {
 			c = "`" + sha + "`" // a hex commit: nothing to escape, nothing to break the code span
@@ -29,7 +29,7 @@ func fields(ev sink.Event, f model.Finding) []*text {
 		}
 		add("Commit", c)
 	}
-	if v := version(r); v != "" && v != shortSHA(r.Run.DeployedSHA()) {
+	if v := report.VersionLabel(r); v != "" && v != report.ShortCommit(r.Run.DeployedSHA()) {
 		add("Version", esc(v))
 	}
 	if !r.StartedAt.IsZero() {

@@ -9,9 +9,7 @@
 package slack
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -40,9 +38,6 @@ type Sink struct {
 	cfg Config
 
 	mu sync.Mutex
-	// posted holds the events already delivered: an incoming webhook has nothing to look
-	// up, so remembering them is how a repeated Send stays a no-op.
-	posted map[string]bool
 }
 
 var _ sink.Sink = (*Sink)(nil)
@@ -66,7 +61,7 @@ func New(cfg Config) (*Sink, error) {
 	if cfg.Client == nil {
 		cfg.Client = sink.NewClient("deploywatch", 0, nil)
 	}
-	return &Sink{cfg: cfg, posted: map[string]bool{}}, nil
+	return &Sink{cfg: cfg}, nil
 }
 
 func loopback(host string) bool {
@@ -87,48 +82,8 @@ func (s *Sink) Send(ctx context.Context, ev sink.Event) (bool, error) {
 	if ev.Kind == sink.KindResumed || !sink.Notable(ev, s.cfg.NotifyOn) {
 		return false, nil
 	}
-	key := eventKey(ev)
-	s.mu.Lock()
-	done := s.posted[key]
-	s.mu.Unlock()
-	if done {
-		return false, nil
-	}
-	body, err := encode(buildMessage(ev))
-	if err != nil {
-		return false, &sink.Error{Op: "post slack message", Err: err}
-	}
-	err = sink.Do(ctx, s.cfg.Client, sink.Request{
-		Op: "post slack message", Method: http.MethodPost, URL: s.cfg.WebhookURL,
-		Header: http.Header{"Content-Type": {"application/json"}}, Body: body,
+	err := sink.Do(ctx, s.cfg.Client, sink.Request{
+		Op: "post slack message", Method: http.MethodPost, URL: s.cfg.WebhookURL, JSON: buildMessage(ev),
 	}, nil)
-	if err != nil {
-		return sink.Retryable(err), err
-	}
-	s.mu.Lock()
-	s.posted[key] = true
-	s.mu.Unlock()
-	return false, nil
-}
-
-// encode writes m as JSON, leaving <, > and & as they are: the text is already escaped
-// for Slack, and \u003c in the body would only make it harder to read.
-func encode(m message) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(m); err != nil {
-		return nil, fmt.Errorf("encode message: %w", err)
-	}
-	return bytes.TrimSpace(b.Bytes()), nil
-}
-
-// eventKey identifies an event of the run: no two distinct events share kind, time,
-// checkpoint and finding.
-func eventKey(ev sink.Event) string {
-	check := ""
-	if ev.Finding != nil {
-		check = ev.Finding.Check
-	}
-	return fmt.Sprintf("%s\x00%d\x00%d\x00%s", ev.Kind, ev.At.UnixNano(), ev.Checkpoint, check)
+	return sink.Retryable(err), err
 }

@@ -192,18 +192,3 @@ func TestNotifyOnFiltersEvents(t *testing.T) {
 		})
 	}
 }
-
-// A repeated event (the same Send after it succeeded) posts once.
-func TestSendingAnEventTwicePostsOnce(t *testing.T) {
-	t.Parallel()
-	srv := sinktest.NewServer(t, slackAPI(t))
-	s := newSink(t, srv.URL)
-	for range 2 {
-		if _, err := s.Send(t.Context(), sinktest.Finished()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if n := len(srv.Requests()); n != 1 {
-		t.Errorf("%d posts, want 1", n)
-	}
-}
