@@ -138,3 +138,13 @@ func TestNotifierRegistryMatchesTheConfig(t *testing.T) {
 		t.Errorf("registered notifier types %v, config accepts %v", got, want)
 	}
 }
+
+// The config accepts exactly the Datadog sites the sink knows.
+func TestDatadogSitesAgree(t *testing.T) {
+	t.Parallel()
+	for _, site := range config.DatadogSites {
+		if _, err := notifiers[config.NotifierDatadog](config.Notifier{Type: config.NotifierDatadog, Token: "k", Site: site}, nil); err != nil {
+			t.Errorf("site %q: %v", site, err)
+		}
+	}
+}

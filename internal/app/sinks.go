@@ -32,7 +32,7 @@ var notifiers = map[string]notifierFactory{
 		return slack.New(slack.Config{WebhookURL: n.URL, NotifyOn: n.NotifyOn, Client: c})
 	},
 	config.NotifierDatadog: func(n config.Notifier, c *http.Client) (sink.Sink, error) {
-		return datadog.New(datadog.Config{APIKey: n.Token, Site: n.Site, NotifyOn: n.NotifyOn, Client: c})
+		return datadog.New(datadog.Config{APIKey: n.Token, Site: n.Site, BaseURL: n.APIURL, NotifyOn: n.NotifyOn, Client: c})
 	},
 	config.NotifierWebhook: func(n config.Notifier, c *http.Client) (sink.Sink, error) {
 		return webhook.New(webhook.Config{URL: n.URL, Token: n.Token, Client: c})

@@ -178,6 +178,8 @@ func assignSink(s *Sinks, in Input, text string) error {
 		s.DatadogAPIKey = text
 	case "datadog_site":
 		s.DatadogSite = text
+	case "datadog_api_url":
+		s.DatadogAPIURL = text
 	case "notify_on":
 		return setSeverity(&s.NotifyOn, text)
 	case "smtp_url":

@@ -145,6 +145,7 @@ type Sinks struct {
 	GrafanaDashboardUID string
 	DatadogAPIKey       string
 	DatadogSite         string
+	DatadogAPIURL       string
 	SMTPURL             string
 	EmailTo             []string
 	EmailFrom           string

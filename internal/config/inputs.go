@@ -191,6 +191,8 @@ var inputs = []Input{
 		Description: "Datadog API key for deployment events (secret)."},
 	{Name: "datadog_site", Default: "datadoghq.com", Type: TypeString, Feature: FeatureEvents,
 		Description: "Datadog site, e.g. datadoghq.eu."},
+	{Name: "datadog_api_url", DefaultDoc: "https://api.<datadog_site>", Type: TypeURL, Feature: FeatureEvents,
+		Description: "Datadog API base URL, to send events through a proxy; overrides datadog_site."},
 	{Name: "smtp_url", Type: TypeString, Secret: true, Feature: FeatureEvents,
 		Description: "SMTP server for email about critical and emergency problems: smtp://user:password@host:587 (STARTTLS) or smtps://user:password@host:465 (secret)."},
 	{Name: "email_to", Type: TypeLines, Feature: FeatureEvents,

@@ -39,8 +39,10 @@ type Notifier struct {
 	Token        string
 	DashboardUID string
 	Site         string
-	To           []string
-	From         string
+	// APIURL overrides the API base a Datadog site implies (a proxy).
+	APIURL string
+	To     []string
+	From   string
 	// NotifyOn is the lowest severity of finding sent (start and end always go).
 	NotifyOn model.Severity
 	// Source says where it was configured: an input name or "sinks[2]".
@@ -106,11 +108,12 @@ func buildNotifiers(c *Config, vals map[string]raw, f *File) Problems {
 		{Type: NotifierSlack, URL: s.SlackWebhookURL, Source: "slack_webhook_url"},
 		{Type: NotifierWebhook, URL: s.WebhookURL, Token: s.WebhookToken, Source: "webhook_url"},
 		{Type: NotifierGrafana, URL: s.GrafanaURL, Token: s.GrafanaToken, DashboardUID: s.GrafanaDashboardUID, Source: "grafana_url"},
-		{Type: NotifierDatadog, Token: s.DatadogAPIKey, Site: s.DatadogSite, Source: "datadog_api_key"},
+		{Type: NotifierDatadog, Token: s.DatadogAPIKey, Site: s.DatadogSite, APIURL: s.DatadogAPIURL, Source: "datadog_api_key"},
 		{Type: NotifierEmail, URL: s.SMTPURL, To: s.EmailTo, From: s.EmailFrom, Source: "smtp_url"},
 	}
 	// A companion setting without the one that enables its sink is a mistake, not a no-op.
-	companions := map[string][]string{"webhook_url": {"webhook_token"}, "grafana_url": {"grafana_token", "grafana_dashboard_uid"}, "smtp_url": {"email_to", "email_from"}}
+	companions := map[string][]string{"webhook_url": {"webhook_token"}, "grafana_url": {"grafana_token", "grafana_dashboard_uid"},
+		"smtp_url": {"email_to", "email_from"}, "datadog_api_key": {"datadog_api_url"}}
 	for _, n := range fromInputs {
 		// Source names the input that turns the sink on; when its value was refused, that
 		// problem is reported already and the companions need no other.
