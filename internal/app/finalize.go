@@ -85,7 +85,7 @@ func (r *runner) finalize(ctx context.Context, rep model.Report) model.Report {
 
 // openEvents builds the run's sinks. A sink that cannot be built is a warning.
 func (r *runner) openEvents() {
-	sinks, warnings := buildSinks(r.env, r.cfg, r.p)
+	sinks, warnings := buildSinks(r.env, r.cfg, r.p.Context())
 	for _, w := range warnings {
 		r.warnings = append(r.warnings, w)
 		r.p.Annotate(platform.LevelWarning, "deploywatch", w)
