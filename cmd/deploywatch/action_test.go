@@ -111,6 +111,18 @@ func TestActionRuns(t *testing.T) {
 				t.Error("the http_headers secret leaks")
 			}
 			s.noSecrets()
+			// The run reported to (the fake) GitHub: one deployment, ending in the state
+			// the verdict maps to, and one sticky comment with the same verdict.
+			wantState := map[string]string{"healthy": "success", "degraded": "success", "failed": "failure", "inconclusive": "error"}[tt.wantStatus]
+			if deps := s.github.Deployments(); len(deps) != 1 || len(deps[0].Statuses) == 0 || deps[0].Statuses[len(deps[0].Statuses)-1].State != wantState {
+				t.Errorf("GitHub deployments %+v, want one ending %s", deps, wantState)
+			}
+			if cs := s.github.IssueComments(42); len(cs) != 1 || !strings.Contains(cs[0].Body, "deploywatch — "+tt.wantStatus) {
+				t.Errorf("pull request comments %+v, want one saying %s", cs, tt.wantStatus)
+			}
+			if strings.Contains(log, "report not delivered") {
+				t.Errorf("a sink failed:\n%s", log)
+			}
 			if tt.wantStatus == "failed" {
 				var at time.Time
 				select {

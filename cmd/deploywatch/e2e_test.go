@@ -17,6 +17,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/deploywatch/deploywatch/internal/demo"
+	"github.com/deploywatch/deploywatch/internal/githubapi/githubtest"
 	"github.com/deploywatch/deploywatch/internal/testutil/kubecluster"
 )
 
@@ -56,8 +57,9 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// fakeToken stands for ${{ github.token }}; it must never be printed or written.
-const fakeToken = "ghs_e2eFakeToken0123456789abcdefABCDEF"
+// fakeToken stands for ${{ github.token }}; it must never be printed or written. It is the
+// token the fake GitHub of each step accepts.
+const fakeToken = githubtest.Token
 
 // release is what the test service deploys; the event payload's head SHA is its commit.
 var (
@@ -95,6 +97,7 @@ func actionDefaults(t *testing.T) map[string]string {
 // step is one run of the action.
 type step struct {
 	t         *testing.T
+	github    *githubtest.Server
 	workspace string
 	output    string
 	summary   string
@@ -107,7 +110,10 @@ type step struct {
 func newStep(t *testing.T, with map[string]string) *step {
 	t.Helper()
 	root := t.TempDir()
-	s := &step{t: t, workspace: filepath.Join(root, "workspace")}
+	// Every step reports to its own fake GitHub, as a real run reports to GitHub.
+	s := &step{t: t, workspace: filepath.Join(root, "workspace"), github: githubtest.Start(t)}
+	// The pull request of the event payload below.
+	s.github.AddPullRequest(42, newRelease.Commit, "open")
 	commands := filepath.Join(root, "file_commands")
 	for _, d := range []string{s.workspace, commands, filepath.Join(root, "home"), filepath.Join(root, "workflow")} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
@@ -131,7 +137,7 @@ func newStep(t *testing.T, with map[string]string) *step {
 		"GITHUB_SHA": "ffffffffffffffffffffffffffffffffffffffff", "GITHUB_REF": "refs/pull/42/merge",
 		"GITHUB_REPOSITORY": "acme/shop", "GITHUB_REPOSITORY_OWNER": "acme", "GITHUB_RUN_ID": "9001",
 		"GITHUB_RUN_NUMBER": "7", "GITHUB_RUN_ATTEMPT": "1", "GITHUB_ACTOR": "octocat",
-		"GITHUB_SERVER_URL": "https://github.com", "GITHUB_API_URL": "https://api.github.com",
+		"GITHUB_SERVER_URL": "https://github.com", "GITHUB_API_URL": s.github.URL,
 		"GITHUB_WORKFLOW": "deploy", "GITHUB_JOB": "deploy", "RUNNER_OS": "Linux", "RUNNER_TEMP": root,
 	} {
 		env[k] = v

@@ -96,6 +96,12 @@ func githubSinks(env Env, cfg *config.Config, rc model.RunContext) ([]sink.Sink,
 	if err != nil {
 		return nil, []string{fmt.Sprintf("GitHub reporting is off: %v", err)}
 	}
+	return githubSinksOn(c, cfg)
+}
+
+// githubSinksOn builds the GitHub sinks the configuration asks for on client c.
+func githubSinksOn(c *githubapi.Client, cfg *config.Config) ([]sink.Sink, []string) {
+	s := cfg.Sinks
 	var sinks []sink.Sink
 	var warnings []string
 	add := func(sk sink.Sink, err error) {

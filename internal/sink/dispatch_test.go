@@ -350,3 +350,30 @@ func TestNotable(t *testing.T) {
 		}
 	}
 }
+
+// A snapshotter shows a finding at once only when it escalates; clearing and repeats wait
+// for the next checkpoint or the end.
+func TestSnapshotterPublishesEscalationsAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := &snapshotter{recorder: recorder{name: "comment"}}
+		d := New([]Sink{s}, Options{Jitter: noJitter})
+		warn := model.Finding{Check: "latency", Severity: model.SeverityWarning, Type: model.FindingBreach}
+		crit := model.Finding{Check: "errors", Severity: model.SeverityCritical, Type: model.FindingBreach}
+		finding := func(k Kind, f model.Finding) Event {
+			return Event{Kind: k, Finding: &f, Report: model.Report{Result: model.Result{Findings: []model.Finding{f}}}}
+		}
+		step := func(ev Event) { d.Publish(ev); time.Sleep(time.Minute) }
+		d.Announce(t.Context(), ev(KindStarted))
+		step(finding(KindFinding, warn)) // escalation: shown
+		step(finding(KindCleared, warn)) // waits
+		step(finding(KindFinding, warn)) // a repeat: waits
+		step(ev(KindProgress))           // the checkpoint shows all of it
+		step(finding(KindFinding, crit)) // escalation: shown
+		step(finding(KindCleared, crit)) // waits, then the end shows it
+		d.Finish(t.Context(), ev(KindFinished))
+		want := []Kind{KindStarted, KindFinding, KindProgress, KindFinding, KindFinished}
+		if got := s.kinds(); !slices.Equal(got, want) {
+			t.Errorf("sent %v, want %v", got, want)
+		}
+	})
+}

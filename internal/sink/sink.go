@@ -76,8 +76,11 @@ type Handles struct {
 }
 
 // Snapshotter is a sink that renders the whole run at each event, such as a comment edited
-// in place: of several progress events waiting, only the newest is sent, and never sooner
-// than MinGap after the previous one, so a flapping check cannot spend the API budget.
+// in place. It is updated at the start, at each checkpoint, when a finding escalates (fatal,
+// or above every severity it showed so far) and at the end; a finding that clears or
+// repeats a severity already shown waits for the next of those, which shows it. Of several
+// updates waiting only the newest is sent, never sooner than MinGap after the previous
+// one. A flapping check therefore cannot spend the API budget.
 type Snapshotter interface {
 	Sink
 	MinGap() time.Duration

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/deploywatch/deploywatch/internal/model"
 )
 
 // worker delivers one sink's events in order.
@@ -20,7 +22,9 @@ type worker struct {
 	disabled bool
 	// lastSent is when the sink last took an event, for a snapshotter's MinGap.
 	lastSent time.Time
-	wake     chan struct{}
+	// peak is the highest severity of the findings a snapshotter has shown so far.
+	peak model.Severity
+	wake chan struct{}
 }
 
 func (w *worker) lock()   { w.mu.Lock() }
@@ -94,6 +98,16 @@ func (w *worker) next() (Event, bool) {
 			w.coalesce()
 		}
 		ev := w.queue[0]
+		if w.snap != nil && len(w.queue) == 1 && !w.urgent(ev) {
+			// A finding that escalates nothing waits for the next checkpoint or the end,
+			// which will show it: a flapping check costs no API calls.
+			w.unlock()
+			select {
+			case <-w.wake:
+			case <-ctx.Done():
+			}
+			continue
+		}
 		if w.snap != nil && ev.Kind.snapshot() {
 			if wait := time.Until(w.lastSent.Add(w.snap.MinGap())); wait > 0 {
 				w.unlock()
@@ -105,6 +119,19 @@ func (w *worker) next() (Event, bool) {
 		w.unlock()
 		return ev, true
 	}
+}
+
+// urgent reports whether a snapshotter shows ev now: every event but a finding raised or
+// cleared, and of those a fatal finding or one above every severity shown so far.
+// w.mu must be held.
+func (w *worker) urgent(ev Event) bool {
+	switch ev.Kind {
+	case KindFinding:
+		return ev.Finding == nil || ev.Finding.Fatal || FindingSeverity(*ev.Finding) > w.peak
+	case KindCleared:
+		return false
+	}
+	return true
 }
 
 // pause waits d, or less when a new event arrives or ctx ends.
@@ -167,6 +194,9 @@ func (w *worker) deliver(ctx context.Context, ev Event) bool {
 			}
 			w.lock()
 			w.lastSent = time.Now()
+			for _, f := range ev.Report.Findings {
+				w.peak = max(w.peak, FindingSeverity(f))
+			}
 			w.unlock()
 			return true
 		}
