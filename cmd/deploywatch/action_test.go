@@ -266,6 +266,15 @@ func TestActionCancelled(t *testing.T) {
 			if s.report()["status"] != "cancelled" {
 				t.Error("report not written on cancel")
 			}
+			// The final status reached GitHub too: the deployment inactive, the comment
+			// saying cancelled.
+			deps := s.github.Deployments()
+			if len(deps) != 1 || deps[0].Statuses[len(deps[0].Statuses)-1].State != "inactive" {
+				t.Errorf("deployments after cancel %+v, want the last status inactive", deps)
+			}
+			if cs := s.github.IssueComments(42); len(cs) != 1 || !strings.Contains(cs[0].Body, "deploywatch — cancelled") {
+				t.Errorf("comments after cancel %+v", cs)
+			}
 		})
 	}
 }
