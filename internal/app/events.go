@@ -124,8 +124,8 @@ func (e *events) finish(ctx context.Context, rep model.Report, cancelled bool) m
 	if !announced && rep.Mode != "finish" {
 		e.announce(ctx, sink.KindStarted, rep.StartedAt, nil, rep.Reason)
 	}
-	warnings := e.d.Finish(ctx, sink.Event{Kind: sink.KindFinished, At: time.Now(), Report: withHandles(rep, e.d.Handles())})
-	rep = withHandles(rep, e.d.Handles())
+	warnings := e.d.Finish(ctx, sink.Event{Kind: sink.KindFinished, At: time.Now(), Report: sink.WithHandles(rep, e.d.Handles())})
+	rep = sink.WithHandles(rep, e.d.Handles())
 	rep.Warnings = append(rep.Warnings, warnings...)
 	return rep
 }
@@ -139,25 +139,4 @@ func (e *events) close(ctx context.Context) (sink.Handles, []string) {
 	defer cancel()
 	warnings := e.d.Close(ctx)
 	return e.d.Handles(), warnings
-}
-
-// withHandles adds what the announcers made known to a report.
-func withHandles(rep model.Report, h sink.Handles) model.Report {
-	if rep.DeploymentID == "" {
-		rep.DeploymentID = h.DeploymentID
-	}
-	if rep.CommentURL == "" {
-		rep.CommentURL = h.CommentURL
-	}
-	if len(rep.History) == 0 {
-		rep.History = h.History
-	}
-	links := slices.Clone(rep.Links)
-	for _, l := range h.Links {
-		if !slices.Contains(links, l) {
-			links = append(links, l)
-		}
-	}
-	rep.Links = links
-	return rep
 }

@@ -166,7 +166,7 @@ func (r *runner) start(ctx context.Context) int {
 	for _, w := range warnings {
 		r.p.Annotate(platform.LevelWarning, "deploywatch: report not delivered", w)
 	}
-	rep = withHandles(rep, h)
+	rep = sink.WithHandles(rep, h)
 	if rep.DeploymentID != "" {
 		r.p.Log(platform.LevelInfo, "deployment: "+rep.DeploymentID)
 	}

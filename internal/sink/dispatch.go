@@ -8,6 +8,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/deploywatch/deploywatch/internal/model"
 )
 
 // Options tune a Dispatcher; zero fields take the production policy.
@@ -189,8 +191,13 @@ func (d *Dispatcher) merge(h Handles) {
 
 // withHandles fills the event's report with the handles known at the moment it is sent.
 func (d *Dispatcher) withHandles(ev Event) Event {
-	h := d.Handles()
-	r := &ev.Report
+	ev.Report = WithHandles(ev.Report, d.Handles())
+	return ev
+}
+
+// WithHandles adds what announcers made known to a report: the deployment, the comment,
+// the history where the report has none, and the links it lacks.
+func WithHandles(r model.Report, h Handles) model.Report {
 	if r.DeploymentID == "" {
 		r.DeploymentID = h.DeploymentID
 	}
@@ -207,7 +214,7 @@ func (d *Dispatcher) withHandles(ev Event) Event {
 		}
 	}
 	r.Links = links
-	return ev
+	return r
 }
 
 // backoff is the wait before attempt+1, with jitter.
