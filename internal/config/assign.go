@@ -65,6 +65,12 @@ func assign(c *Config, in Input, text string) error {
 		return setCount(&c.Persistence, text)
 	case "max_probe_errors":
 		return setCount(&c.MaxProbeErrors, text)
+	case "summary_path":
+		c.SummaryPath = text
+	case "junit_path":
+		c.JUnitPath = text
+	case "dotenv_path":
+		c.DotenvPath = text
 	case "report_path":
 		c.ReportPath = text
 	case "started_at":

@@ -44,6 +44,10 @@ type Config struct {
 	// Checks are every check to run, from the inputs first, then the config file's list.
 	Checks     []Check
 	ReportPath string
+	// SummaryPath, JUnitPath and DotenvPath are the other files a run writes, when set.
+	SummaryPath string
+	JUnitPath   string
+	DotenvPath  string
 	// StartedAt and DeploymentID hand a start over to a later monitor or finish run.
 	StartedAt    time.Time
 	DeploymentID string

@@ -97,6 +97,18 @@ func secretParts(in Input, text string) []string {
 }
 
 func applyComputedDefaults(c *Config, rc model.RunContext) {
+	// GitLab has no job summary and no step outputs: the files its artifacts reports read
+	// take their place (the component's template names the same files).
+	if rc.Platform == "gitlab" {
+		def := func(dst *string, v string) {
+			if *dst == "" {
+				*dst = v
+			}
+		}
+		def(&c.SummaryPath, "deploywatch-summary.md")
+		def(&c.JUnitPath, "deploywatch-junit.xml")
+		def(&c.DotenvPath, "deploywatch.env")
+	}
 	if c.ExpectedVersion == "" {
 		c.ExpectedVersion = rc.DeployedSHA()
 	}

@@ -14,6 +14,9 @@ type RunContext struct {
 	Ref     string `json:"ref,omitempty"`
 	// CommitMessage is the deployed commit's message, when the event tells it.
 	CommitMessage string `json:"commit_message,omitempty"`
+	// ProjectID and PipelineID identify the GitLab project and pipeline (numbers as text).
+	ProjectID  string `json:"project_id,omitempty"`
+	PipelineID string `json:"pipeline_id,omitempty"`
 	// DeploymentID is the host's deployment the run was triggered for (GitHub's deployment
 	// and deployment_status events), to report on instead of creating another.
 	DeploymentID string `json:"deployment_id,omitempty"`
