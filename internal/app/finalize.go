@@ -3,8 +3,6 @@ package app
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -65,12 +63,12 @@ func (r *runner) finalize(ctx context.Context, rep model.Report) model.Report {
 		rep.ReportPath = ""
 		r.p.Annotate(platform.LevelWarning, "deploywatch: report not written", err.Error())
 	}
-	if err := r.p.SetOutputs(report.Outputs(rep)); err != nil && r.p.Name() != "local" {
-		r.p.Annotate(platform.LevelWarning, "deploywatch: outputs not written", err.Error())
-	}
-	if err := r.p.WriteSummary(report.Markdown(rep)); err != nil && r.p.Name() != "local" {
+	r.writeOutputs(report.Outputs(rep))
+	md := report.Markdown(rep)
+	if err := r.p.WriteSummary(md); err != nil && r.p.Name() != "local" {
 		r.p.Annotate(platform.LevelWarning, "deploywatch: job summary not written", err.Error())
 	}
+	r.writeExtraFiles(rep, md)
 	if rep.ReportPath != "" {
 		r.p.Log(platform.LevelInfo, "report: "+rep.ReportPath)
 	}
@@ -119,21 +117,6 @@ func (r *runner) announce(ctx context.Context, startedAt time.Time, o monitor.Op
 	r.ev.announce(ctx, kind, startedAt, specs, fmt.Sprintf("monitoring %d checks until +%s", len(specs), report.FormatOffset(o.Plan.End())))
 }
 
-func (r *runner) writeReport(rep model.Report) error {
-	b, err := report.JSON(rep)
-	if err != nil {
-		return fmt.Errorf("render report: %w", err)
-	}
-	path := resolvePath(r.env.Dir, rep.ReportPath)
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("write report: %w", err)
-	}
-	if err := os.WriteFile(path, r.p.r.Bytes(b), 0o644); err != nil {
-		return fmt.Errorf("write report: %w", err)
-	}
-	return nil
-}
-
 func verdictLevel(v model.Verdict) platform.Level {
 	switch v {
 	case model.VerdictHealthy:
@@ -144,58 +127,4 @@ func verdictLevel(v model.Verdict) platform.Level {
 		return platform.LevelWarning
 	}
 	return platform.LevelInfo
-}
-
-// start records the start of a deployment for a later monitor run and, for a direct
-// scrape, samples the service's traffic as the baseline.
-func (r *runner) start(ctx context.Context) int {
-	now := time.Now().UTC()
-	r.p.Log(platform.LevelInfo, fmt.Sprintf("deployment %q to %s started at %s", r.cfg.Description, r.cfg.Environment, now.Format(time.RFC3339)))
-	if len(r.cfg.Metrics.MetricsURLs) > 0 && r.cfg.Metrics.PrometheusURL == "" {
-		line, err := takeSnapshot(ctx, r.cfg, r.env.Version, r.env.Dir)
-		if err != nil {
-			// The deploy goes on; the later run judges without a baseline and says so.
-			r.p.Annotate(platform.LevelWarning, "deploywatch: no baseline", err.Error())
-		} else {
-			r.p.Log(platform.LevelInfo, line)
-		}
-	}
-	rep := r.report(model.Result{StartedAt: now})
-	r.ev.announce(ctx, sink.KindStarted, now, nil, "deployment started; monitoring follows in a later step")
-	h, warnings := r.ev.close(ctx)
-	for _, w := range warnings {
-		r.p.Annotate(platform.LevelWarning, "deploywatch: report not delivered", w)
-	}
-	rep = sink.WithHandles(rep, h)
-	if rep.DeploymentID != "" {
-		r.p.Log(platform.LevelInfo, "deployment: "+rep.DeploymentID)
-	}
-	outs := []model.Output{{Name: "started_at", Value: now.Format(time.RFC3339)}, {Name: "deployment_id", Value: rep.DeploymentID},
-		{Name: "comment_url", Value: rep.CommentURL}}
-	if err := r.p.SetOutputs(outs); err != nil && r.p.Name() != "local" {
-		r.p.Annotate(platform.LevelWarning, "deploywatch: outputs not written", err.Error())
-	}
-	return ExitOK
-}
-
-// finishMode reports a final status decided elsewhere (an `if: failure()` step): the
-// sinks get the final event only.
-func (r *runner) finishMode(ctx context.Context) int {
-	line := fmt.Sprintf("%s: final status of %q in %s, set by mode finish", r.cfg.FinalStatus, r.cfg.Description, r.cfg.Environment)
-	r.p.Log(platform.LevelInfo, line)
-	now := time.Now()
-	rep := r.report(model.Result{StartedAt: r.cfg.StartedAt, FinishedAt: now, Verdict: r.cfg.FinalStatus, Reason: "set by mode finish"})
-	if rep.StartedAt.IsZero() {
-		rep.StartedAt = now
-	}
-	rep = r.ev.finish(ctx, rep, ctx.Err() != nil)
-	for _, w := range rep.Warnings[len(r.warnings):] {
-		r.p.Annotate(platform.LevelWarning, "deploywatch: report not delivered", w)
-	}
-	outs := []model.Output{{Name: "status", Value: string(r.cfg.FinalStatus)}, {Name: "deployment_id", Value: rep.DeploymentID},
-		{Name: "comment_url", Value: rep.CommentURL}, {Name: "summary", Value: line}}
-	if err := r.p.SetOutputs(outs); err != nil && r.p.Name() != "local" {
-		r.p.Annotate(platform.LevelWarning, "deploywatch: outputs not written", err.Error())
-	}
-	return ExitOK
 }

@@ -14,6 +14,8 @@ type RunContext struct {
 	Ref     string `json:"ref,omitempty"`
 	// CommitMessage is the deployed commit's message, when the event tells it.
 	CommitMessage string `json:"commit_message,omitempty"`
+	// Tag reports that Ref names a tag rather than a branch.
+	Tag bool `json:"tag,omitempty"`
 	// ProjectID and PipelineID identify the GitLab project and pipeline (numbers as text).
 	ProjectID  string `json:"project_id,omitempty"`
 	PipelineID string `json:"pipeline_id,omitempty"`
