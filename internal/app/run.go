@@ -32,6 +32,10 @@ func runCommand(ctx context.Context, env Env, cmd string, args []string) int {
 	}
 	// Mask before the first line is printed, even when the configuration is invalid.
 	secrets := config.Secrets(src)
+	if tok := env.Getenv("CI_JOB_TOKEN"); tok != "" {
+		// GitLab masks it in the job log, not in the files the run writes.
+		secrets = append(secrets, tok)
+	}
 	for _, s := range secrets {
 		p.Mask(s)
 	}

@@ -7,14 +7,10 @@ import (
 	"time"
 
 	"github.com/deploywatch/deploywatch/internal/config"
-	"github.com/deploywatch/deploywatch/internal/githubapi"
 	"github.com/deploywatch/deploywatch/internal/model"
 	"github.com/deploywatch/deploywatch/internal/sink"
 	"github.com/deploywatch/deploywatch/internal/sink/datadog"
 	"github.com/deploywatch/deploywatch/internal/sink/email"
-	"github.com/deploywatch/deploywatch/internal/sink/githubcomment"
-	"github.com/deploywatch/deploywatch/internal/sink/githubdeploy"
-	"github.com/deploywatch/deploywatch/internal/sink/githubstatus"
 	"github.com/deploywatch/deploywatch/internal/sink/grafana"
 	"github.com/deploywatch/deploywatch/internal/sink/slack"
 	"github.com/deploywatch/deploywatch/internal/sink/webhook"
@@ -59,6 +55,8 @@ func notifierTypes() []string {
 // a run.
 func buildSinks(env Env, cfg *config.Config, rc model.RunContext) ([]sink.Sink, []string) {
 	sinks, warnings := githubSinks(env, cfg, rc)
+	gl, glw := gitlabSinks(env, cfg, rc)
+	sinks, warnings = append(sinks, gl...), append(warnings, glw...)
 	client := sink.NewClient(userAgent(env.Version), 0, nil)
 	for _, n := range cfg.Sinks.Notifiers {
 		build, ok := notifiers[n.Type]
@@ -72,54 +70,6 @@ func buildSinks(env Env, cfg *config.Config, rc model.RunContext) ([]sink.Sink, 
 			continue
 		}
 		sinks = append(sinks, s)
-	}
-	return sinks, warnings
-}
-
-// githubSinks builds the GitHub deployment, the sticky comment and the commit status
-// when the run knows its repository and has a token. They share one client: one token,
-// one view of the rate limits, one lookup of the token's login.
-func githubSinks(env Env, cfg *config.Config, rc model.RunContext) ([]sink.Sink, []string) {
-	s := cfg.Sinks
-	wanted := s.DeploymentStatus || s.Comment != "off" || s.CommitStatus
-	if !wanted || rc.Repository == "" {
-		return nil, nil
-	}
-	if s.GitHubToken == "" {
-		if rc.Platform != "github" {
-			return nil, nil // a terminal without a token: nothing to report on GitHub
-		}
-		return nil, []string{"github_token is empty: no GitHub deployment, comment or commit status for this run"}
-	}
-	c, err := githubapi.New(githubapi.Config{Token: s.GitHubToken, APIURL: rc.APIURL, ServerURL: rc.ServerURL,
-		Repository: rc.Repository, UserAgent: userAgent(env.Version)})
-	if err != nil {
-		return nil, []string{fmt.Sprintf("GitHub reporting is off: %v", err)}
-	}
-	return githubSinksOn(c, cfg)
-}
-
-// githubSinksOn builds the GitHub sinks the configuration asks for on client c.
-func githubSinksOn(c *githubapi.Client, cfg *config.Config) ([]sink.Sink, []string) {
-	s := cfg.Sinks
-	var sinks []sink.Sink
-	var warnings []string
-	add := func(sk sink.Sink, err error) {
-		if err != nil {
-			warnings = append(warnings, err.Error())
-			return
-		}
-		sinks = append(sinks, sk)
-	}
-	if s.DeploymentStatus {
-		add(githubdeploy.New(githubdeploy.Config{Client: c, Environment: cfg.Environment, EnvironmentURL: s.EnvironmentURL,
-			Production: s.ProductionEnvironment, Transient: s.TransientEnvironment, DeploymentID: cfg.DeploymentID}))
-	}
-	if s.Comment != "off" {
-		add(githubcomment.New(githubcomment.Config{Client: c, Mode: s.Comment, Environment: cfg.Environment}))
-	}
-	if s.CommitStatus {
-		add(githubstatus.New(githubstatus.Config{Client: c, Environment: cfg.Environment}))
 	}
 	return sinks, warnings
 }

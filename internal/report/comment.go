@@ -26,7 +26,7 @@ func CommentMarker(environment string) string {
 func Comment(r model.Report) string {
 	// Read in a pull request, the run is one click away only through this link.
 	if r.Run.RunURL != "" {
-		r.Links = append([]model.Link{{Label: "workflow run", URL: r.Run.RunURL}}, r.Links...)
+		r.Links = append([]model.Link{{Label: runLabel(r.Run), URL: r.Run.RunURL}}, r.Links...)
 	}
 	body := Markdown(r) + "\n" + CommentMarker(r.Environment) + "\n"
 	if len([]rune(body)) > maxCommentChars { // unreachable with Markdown's budget; a guard

@@ -20,16 +20,16 @@ func writeDetails(b *strings.Builder, r model.Report) {
 	add("Repository", escapeCapped(r.Run.Repository, 100))
 	commit := commitMarkdown(r.Run.DeployedSHA())
 	if r.Run.HeadSHA != "" && r.Run.SHA != "" && r.Run.HeadSHA != r.Run.SHA {
-		commit += " (head of the pull request; merge commit " + commitMarkdown(r.Run.SHA) + ")"
+		commit += " (head of the " + strings.ToLower(changeLabel(r.Run)) + "; merge commit " + commitMarkdown(r.Run.SHA) + ")"
 	}
 	add("Commit", commit)
 	add("Ref", escapeCapped(r.Run.Ref, 100))
 	add("Event", escapeCapped(r.Run.EventName, 40))
 	if r.Run.PullRequest > 0 {
 		// Our own number from the host, so left for GitHub to link.
-		add("Pull request", fmt.Sprintf("#%d", r.Run.PullRequest))
+		add(changeLabel(r.Run), fmt.Sprintf("%s%d", changeSigil(r.Run), r.Run.PullRequest))
 	}
-	add("Run", link("workflow run", r.Run.RunURL))
+	add("Run", link(runLabel(r.Run), r.Run.RunURL))
 	add("Platform", escapeCapped(r.Run.Platform, 20))
 	add("Tool", strings.TrimSpace(escapeCapped(r.Tool, 40)+" "+escapeCapped(r.Version, 40)))
 	add("Mode", escapeCapped(r.Mode, 20))
@@ -75,4 +75,27 @@ func link(label, raw string) string {
 		return escapeCapped(raw, 200)
 	}
 	return "[" + label + "](" + linkDestination.Replace(u.String()) + ")"
+}
+
+// Each host names things its own way: a GitHub workflow run and pull request #41, a GitLab
+// job and merge request !41.
+func runLabel(c model.RunContext) string {
+	if c.Platform == "gitlab" {
+		return "job"
+	}
+	return "workflow run"
+}
+
+func changeLabel(c model.RunContext) string {
+	if c.Platform == "gitlab" {
+		return "Merge request"
+	}
+	return "Pull request"
+}
+
+func changeSigil(c model.RunContext) string {
+	if c.Platform == "gitlab" {
+		return "!"
+	}
+	return "#"
 }

@@ -25,7 +25,7 @@ func OutputDocs() []OutputDoc {
 		{"detected_after_s", "Seconds from the start to the first failing finding (empty when none)."},
 		{"deployment_id", "Deployment handle for later steps (mode start, monitor, finish)."},
 		{"started_at", "Start of monitoring, RFC 3339."},
-		{"comment_url", "URL of the sticky pull request or commit comment."},
+		{"comment_url", "URL of the sticky pull/merge request or commit comment."},
 		{"report_path", "Path of the JSON report in the workspace."},
 		{"summary", "One-line summary of the verdict."},
 		{"rollback_from_revision", "Revision a rollback (or a dry-run rollback) left (empty when none)."},
