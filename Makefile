@@ -6,8 +6,11 @@ BIN      := bin/deploywatch
 
 TOOLS    := $(CURDIR)/bin/tools
 ACTIONLINT_VERSION := v1.7.12
+# gitlab-ci-local 4.73.0 is the newest release that runs on Node 20 (4.74 needs Node 22).
+GITLAB_CI_LOCAL_VERSION := 4.73.0
+GITLAB_CI_LOCAL_DIR := $(TOOLS)/gitlab-ci-local
 
-.PHONY: all build test lint demo bench fmt-check vet actionlint prometheus clean
+.PHONY: all build test lint demo bench fmt-check vet actionlint prometheus gitlab-ci-local clean
 
 all: build
 
@@ -16,7 +19,7 @@ build:
 
 # test is what CI runs: formatting, vet, then every test with the race detector. The
 # end-to-end tests build the binary and run it the way the GitHub runner runs the action.
-test: fmt-check vet actionlint prometheus kube-cluster
+test: fmt-check vet actionlint prometheus gitlab-ci-local kube-cluster
 	$(GO) test -race -count=1 -shuffle=on -timeout=15m ./...
 
 # The metric tests run a real Prometheus (Debian's package). Install it when missing; a
@@ -26,6 +29,19 @@ prometheus:
 	  echo "installing prometheus (Debian package)"; \
 	  SUDO=$$(command -v sudo >/dev/null && [ "$$(id -u)" != 0 ] && echo sudo); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
+
+# The GitLab component tests run a real pipeline with gitlab-ci-local (npm), which copies
+# the project with rsync (Debian's package). Both are installed when missing; the test
+# fails, never skips, when they are not there.
+gitlab-ci-local:
+	@command -v rsync >/dev/null || { \
+	  echo "installing rsync (Debian package)"; \
+	  SUDO=$$(command -v sudo >/dev/null && [ "$$(id -u)" != 0 ] && echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends rsync >/dev/null; }
+	@grep -qs '"version": "$(GITLAB_CI_LOCAL_VERSION)"' $(GITLAB_CI_LOCAL_DIR)/node_modules/gitlab-ci-local/package.json || { \
+	  echo "installing gitlab-ci-local@$(GITLAB_CI_LOCAL_VERSION) (npm) into $(GITLAB_CI_LOCAL_DIR)"; \
+	  mkdir -p $(GITLAB_CI_LOCAL_DIR) && \
+	  npm install --prefix $(GITLAB_CI_LOCAL_DIR) --save-exact --no-audit --no-fund --loglevel=error gitlab-ci-local@$(GITLAB_CI_LOCAL_VERSION) >/dev/null; }
 
 # bench replays simulated deploys through the decision rules (no sleeping) and prints
 # recall, false alarms and detection delays next to the seed's naive rule.

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Publishes the GitLab CI/CD component to its catalog project. GitLab reads components only
+# from a top-level templates/ folder, so gitlab-component/ becomes the root of a separate
+# repository on the GitLab instance. This script:
+#   1. replaces the content of a checkout of that repository with gitlab-component/,
+#   2. pins the image the job runs (and the README's examples) to VERSION,
+#   3. commits and tags VERSION (semver without a "v": the catalog ignores other tags),
+#   4. with --push, pushes the commit and the tag.
+# The tag pipeline (gitlab-component/.gitlab-ci.yml) then tests the component at that
+# commit and creates the release with the release: keyword, which publishes the version.
+#
+#   scripts/gitlab/publish-component.sh VERSION CATALOG_CHECKOUT [--push]
+#
+# Release the image ghcr.io/deploywatch/deploywatch:VERSION first: the component runs it.
+set -euo pipefail
+
+usage() {
+  echo "usage: $0 VERSION CATALOG_CHECKOUT [--push]   (VERSION like 1.2.3, no v)" >&2
+  exit 2
+}
+[ $# -ge 2 ] && [ $# -le 3 ] || usage
+version=$1 dest=$2 push=${3:-}
+[ -z "$push" ] || [ "$push" = --push ] || usage
+# X.Y.Z with an optional pre-release (semver.org); consumers' ~latest never picks those.
+semver='^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$'
+if ! [[ $version =~ $semver ]]; then
+  echo "publish-component: version must be semantic, without a v (e.g. 1.2.3): $version" >&2
+  exit 2
+fi
+
+src=$(cd "$(dirname "$0")/../../gitlab-component" && pwd)
+here=$(git -C "$src" rev-parse --show-toplevel)
+top=$(git -C "$dest" rev-parse --show-toplevel 2>/dev/null) || {
+  echo "publish-component: $dest is not a git checkout of the catalog project" >&2
+  exit 1
+}
+# Everything but .git is replaced, so refuse anything that does not look like the catalog.
+if [ "$top" = "$here" ]; then
+  echo "publish-component: $top is this repository, not the catalog project" >&2
+  exit 1
+fi
+if [ -n "$(ls -A "$top" | grep -vx .git || true)" ] && [ ! -f "$top/templates/deploywatch.yml" ]; then
+  echo "publish-component: $top is neither empty nor a previous publication of the component" >&2
+  exit 1
+fi
+if [ -n "$(git -C "$top" status --porcelain)" ]; then
+  echo "publish-component: $top has uncommitted changes" >&2
+  exit 1
+fi
+if git -C "$top" rev-parse -q --verify "refs/tags/$version" >/dev/null; then
+  echo "publish-component: tag $version already exists in $top" >&2
+  exit 1
+fi
+
+find "$top" -mindepth 1 -maxdepth 1 ! -name .git -exec rm -rf {} +
+cp -R "$src/." "$top/"
+
+image=ghcr.io/deploywatch/deploywatch
+for f in "$top/templates/deploywatch.yml" "$top/README.md"; do
+  sed -E \
+    -e "s#$image:[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?#$image:$version#g" \
+    -e "s#/deploywatch@[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?#/deploywatch@$version#g" \
+    "$f" >"$f.tmp"
+  mv "$f.tmp" "$f"
+done
+if ! grep -q "default: \"$image:$version\"" "$top/templates/deploywatch.yml"; then
+  echo "publish-component: could not pin the image default in templates/deploywatch.yml" >&2
+  exit 1
+fi
+
+git -C "$top" add -A
+git -C "$top" commit -q -m "deploywatch $version"
+git -C "$top" tag -a "$version" -m "deploywatch $version"
+echo "publish-component: committed and tagged $version in $top"
+if [ -n "$push" ]; then
+  git -C "$top" push origin HEAD "refs/tags/$version"
+else
+  echo "publish-component: push with: git -C $top push origin HEAD refs/tags/$version"
+fi
