@@ -14,6 +14,7 @@ import (
 	"github.com/deploywatch/deploywatch/internal/check"
 	"github.com/deploywatch/deploywatch/internal/config"
 	"github.com/deploywatch/deploywatch/internal/model"
+	"github.com/deploywatch/deploywatch/internal/report"
 	"github.com/deploywatch/deploywatch/internal/source"
 	"github.com/deploywatch/deploywatch/internal/source/prometheus"
 	"github.com/deploywatch/deploywatch/internal/source/scrape"
@@ -69,6 +70,7 @@ func buildMetricChecks(ctx context.Context, cfg *config.Config, start time.Time,
 		}
 		if c != nil {
 			checks = append(checks, c)
+			checks = append(checks, setup.companions(cfg, mc, start)...)
 		}
 	}
 	if len(problems) > 0 {
@@ -87,7 +89,11 @@ func buildMetricChecks(ctx context.Context, cfg *config.Config, start time.Time,
 			case errors.Is(err, check.ErrNoBaseline):
 				// A default judged against the baseline has nothing to compare with: off, and
 				// said so, rather than every run ending inconclusive.
-				warnings = append(warnings, fmt.Sprintf("%s check is off: %v; it compares with the traffic before the start (Prometheus history, or a start snapshot)", c.Spec().Name, err))
+				what := "it compares with the traffic before the start (Prometheus history, or a start snapshot)"
+				if c.Spec().Kind == model.KindHistory {
+					what = fmt.Sprintf("it learns from the metric's last %s in Prometheus (history)", report.FormatDuration(cfg.Metrics.History))
+				}
+				warnings = append(warnings, fmt.Sprintf("%s check is off: %v; %s", c.Spec().Name, err, what))
 				continue
 			case err != nil:
 				return nil, nil, fmt.Errorf("%w: %s: read the baseline: %v", errPreflight, c.Spec().Name, err)
@@ -278,4 +284,39 @@ func (s *metricSetup) trafficCheck(ctx context.Context, mc config.MetricCheck, s
 		return check.NewThroughput(cfg, mc.Threshold, 0), "", nil
 	}
 	return nil, "", fmt.Errorf("no traffic check of kind %s", mc.Kind)
+}
+
+// companions are the checks a metric gets beside its own, from Prometheus: its history
+// (the band it keeps at this hour, and the anomaly detector) and its drift towards its
+// limit.
+func (s *metricSetup) companions(cfg *config.Config, mc config.MetricCheck, start time.Time) []check.Check {
+	if s.prom == nil || mc.Query == "" {
+		return nil
+	}
+	var out []check.Check
+	m := cfg.Metrics
+	if mc.Anomaly && m.History > 0 {
+		spec := model.CheckSpec{Name: mc.Name + " vs history", Kind: model.KindHistory, Target: mc.Query,
+			Severity: model.SeverityWarning, Persistence: max(mc.Persistence, 2), MaxProbeErrors: mc.MaxProbeErrors}
+		out = append(out, check.NewHistory(check.HistoryConfig{Spec: spec, Querier: s.prom, Query: mc.Query, Op: mc.Op,
+			Unit: mc.Unit, Start: start, Window: m.History, Scorer: newScorer(), Threshold: anomalyThreshold}))
+	}
+	if mc.Trend {
+		spec := model.CheckSpec{Name: mc.Name + " trend", Kind: model.KindTrend, Target: mc.Query,
+			Severity: model.SeverityWarning, Persistence: 2, MaxProbeErrors: mc.MaxProbeErrors}
+		end := start.Add(lastOf(cfg.Schedule) + cfg.Cooldown)
+		out = append(out, check.NewTrend(check.TrendConfig{End: end, Query: check.QueryConfig{
+			Spec: spec, Querier: s.prom, Query: mc.Query, Op: mc.Op, Threshold: mc.Threshold, Relative: mc.Relative,
+			Unit: mc.Unit, OnNoData: "inconclusive",
+			Baseline: check.Baseline{Start: start, Window: m.Baseline.Window, Offsets: m.Baseline.Offsets},
+		}}))
+	}
+	return out
+}
+
+func lastOf(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	return ds[len(ds)-1]
 }

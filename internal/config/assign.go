@@ -127,6 +127,8 @@ func assignLater(c *Config, in Input, text string) error {
 		b, err := ParseBaseline(text)
 		m.Baseline = b
 		return err
+	case "history":
+		return setDuration(&m.History, text)
 	case "kubeconfig":
 		k.Kubeconfig = text
 	case "kube_context":

@@ -115,6 +115,8 @@ type Metrics struct {
 	MemoryThreshold    float64
 	Queries            []string
 	Baseline           Baseline
+	// History is how far back the seasonal bands and the anomaly detector learn; 0 is off.
+	History time.Duration
 	// Checks are the metric checks to run: the defaults, the queries lines, then the
 	// config file's metric checks.
 	Checks []MetricCheck

@@ -28,7 +28,7 @@ type fileCheck struct {
 // checks (type prometheus) the second; both take the last.
 var (
 	httpCheckKeys   = []string{"url", "method", "headers", "body", "expect_status", "expect", "field", "expected", "timeout"}
-	metricCheckKeys = []string{"query", "comparison", "direction", "threshold", "on_no_data"}
+	metricCheckKeys = []string{"query", "comparison", "direction", "threshold", "on_no_data", "anomaly", "trend"}
 	commonCheckKeys = []string{"name", "type", "severity", "persistence", "max_probe_errors"}
 	checkKeys       = append(append(append([]string(nil), commonCheckKeys...), httpCheckKeys...), metricCheckKeys...)
 )

@@ -151,6 +151,8 @@ var inputs = []Input{
 		Description: "Extra checks, one per line: `name: <promql> <op> <value> [severity]`."},
 	{Name: "baseline", Default: "30m", Type: TypeBaseline, Feature: FeatureMetrics,
 		Description: "Pre-deploy window used as the baseline; add offsets to also compare with the same window a day or a week earlier (`30m,1d,1w`)."},
+	{Name: "history", Default: "7d", Type: TypeDuration, Feature: FeatureMetrics,
+		Description: "How much of a metric's history (from Prometheus) the seasonal bands and the anomaly detector learn from; 0 turns them off."},
 	{Name: "kubeconfig", Type: TypeString, Secret: true, Feature: FeatureKube,
 		Description: "Kubeconfig content or path (else in-cluster, else $KUBECONFIG); secret."},
 	{Name: "kube_context", DefaultDoc: "the kubeconfig's current context", Type: TypeString, Feature: FeatureKube,

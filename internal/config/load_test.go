@@ -52,8 +52,9 @@ func TestLoadDefaults(t *testing.T) {
 		Checks: []Check{{Name: "readiness", Type: CheckReadiness, Method: "GET", URL: "http://127.0.0.1:8080/health/ready",
 			Headers: http.Header{}, Severity: model.SeverityCritical, Persistence: 2, MaxProbeErrors: 3, Timeout: 5 * time.Second, Source: "health_url"}},
 		ReportPath: "deploywatch-report.json",
-		Metrics:    Metrics{ErrorRateThreshold: 0.01, LatencyThreshold: Threshold{Factor: 2}, CPUThreshold: 0.9, MemoryThreshold: 0.95, Baseline: Baseline{Window: 30 * time.Minute}},
-		Kube:       Kube{Namespace: "default", MaxRestarts: 2, RolloutTimeout: 10 * time.Minute},
+		Metrics: Metrics{ErrorRateThreshold: 0.01, LatencyThreshold: Threshold{Factor: 2}, CPUThreshold: 0.9, MemoryThreshold: 0.95,
+			Baseline: Baseline{Window: 30 * time.Minute}, History: 7 * 24 * time.Hour},
+		Kube: Kube{Namespace: "default", MaxRestarts: 2, RolloutTimeout: 10 * time.Minute},
 		Sinks: Sinks{DeploymentStatus: true, Comment: "auto", DatadogSite: "datadoghq.com", NotifyOn: model.SeverityWarning,
 			ProductionEnvironment: true},
 	}

@@ -65,7 +65,7 @@ func defaultMetricChecks(c *Config, vals map[string]raw, base MetricCheck, prom 
 	er := base
 	er.Name, er.Kind, er.Op, er.Threshold, er.Unit, er.Severity, er.Source =
 		"error rate", model.KindErrorRate, ">", m.ErrorRateThreshold, model.UnitRatio, model.SeverityCritical, "error_rate_threshold"
-	er.Query, er.Traffic = errQ, true
+	er.Query, er.Traffic, er.Anomaly, er.Trend = errQ, true, true, true
 	// The sequential test accumulates its own evidence; persistence on top would only
 	// delay a decision that is already statistically confirmed.
 	er.Persistence = 1
@@ -74,7 +74,7 @@ func defaultMetricChecks(c *Config, vals map[string]raw, base MetricCheck, prom 
 	}
 	la := base
 	la.Name, la.Kind, la.Op, la.Unit, la.Severity, la.Source = "p99 latency", model.KindLatency, ">", model.UnitSeconds, model.SeverityWarning, "latency_threshold"
-	la.Query, la.Traffic = latQ, true
+	la.Query, la.Traffic, la.Anomaly, la.Trend = latQ, true, true, true
 	if m.LatencyThreshold.Factor > 0 {
 		la.Threshold, la.Relative = m.LatencyThreshold.Factor, true
 	} else {
@@ -100,6 +100,7 @@ func defaultMetricChecks(c *Config, vals map[string]raw, base MetricCheck, prom 
 			rc := base
 			rc.Name, rc.Kind, rc.Query, rc.Op, rc.Threshold, rc.Unit, rc.Severity, rc.Source, rc.Optional =
 				r.name, r.kind, r.query, ">", r.threshold, model.UnitRatio, model.SeverityWarning, r.source, true
+			rc.Trend = true
 			checks = append(checks, rc)
 		}
 	}
@@ -169,6 +170,16 @@ func fileMetricCheck(base MetricCheck, fc fileCheck, file string) (MetricCheck, 
 			bad("on_no_data", "is not allowed; allowed: "+strings.Join(noDataPolicies, ", "))
 		}
 		mc.OnNoData = v
+	}
+	for key, dst := range map[string]*bool{"anomaly": &mc.Anomaly, "trend": &mc.Trend} {
+		if v := get(key); v != "" {
+			if err := setBool(dst, v); err != nil {
+				bad(key, err.Error())
+			}
+		}
+	}
+	if mc.Trend && mc.Relative && mc.Op != ">" && mc.Op != ">=" && mc.Op != "<" && mc.Op != "<=" {
+		bad("trend", "needs a threshold to drift towards: comparison >, >=, < or <=")
 	}
 	mc.Name = get("name")
 	if mc.Name == "" {

@@ -63,6 +63,12 @@ type MetricCheck struct {
 	MaxProbeErrors int
 	// OnNoData is "inconclusive" (the default), "pass" or "fail".
 	OnNoData string
+	// Anomaly adds a check of the metric against its own history: the band it keeps at this
+	// hour and the anomaly detector (on by default for the error rate and the latency).
+	Anomaly bool
+	// Trend adds a check of the metric drifting towards its limit (on by default for the
+	// error rate, the latency, CPU and memory).
+	Trend bool
 	// Optional checks are defaults whose data may not exist (cpu, memory without cAdvisor):
 	// they are dropped with a warning when their query has no series at the start.
 	Optional bool
@@ -236,7 +242,8 @@ func DefaultQueries(selector string) (errorRate, latency, cpu, memory string) {
 		}
 		return m + "," + selector
 	}
-	errorRate = fmt.Sprintf(`sum(rate(http_requests_total{%s}[1m])) / sum(rate(http_requests_total{%s}[1m]))`, with(`status=~"5.."`), with(""))
+	// `or vector(0)`: with no 5xx series at all the ratio is 0, not "no data".
+	errorRate = fmt.Sprintf(`(sum(rate(http_requests_total{%s}[1m])) or vector(0)) / sum(rate(http_requests_total{%s}[1m]))`, with(`status=~"5.."`), with(""))
 	latency = fmt.Sprintf(`histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{%s}[1m])))`, with(""))
 	cpu = fmt.Sprintf(`max(sum by (namespace, pod) (rate(container_cpu_usage_seconds_total{%s}[1m])) / sum by (namespace, pod) (kube_pod_container_resource_limits{%s}))`,
 		with(`container!=""`), with(`resource="cpu"`))

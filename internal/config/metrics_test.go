@@ -62,7 +62,7 @@ func TestParseBaselineAndSelector(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 	errQ, latQ, cpuQ, _ := DefaultQueries(`job="api"`)
-	if errQ != `sum(rate(http_requests_total{status=~"5..",job="api"}[1m])) / sum(rate(http_requests_total{job="api"}[1m]))` {
+	if errQ != `(sum(rate(http_requests_total{status=~"5..",job="api"}[1m])) or vector(0)) / sum(rate(http_requests_total{job="api"}[1m]))` {
 		t.Errorf("error rate query = %s", errQ)
 	}
 	if !strings.Contains(latQ, `http_request_duration_seconds_bucket{job="api"}`) || !strings.Contains(cpuQ, `{container!="",job="api"}`) {

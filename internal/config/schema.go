@@ -144,6 +144,8 @@ func checkSchema() map[string]any {
 			"direction":        map[string]any{"enum": []string{"up", "down"}, "default": "up", "description": "Which way is worse: up (a value above the threshold breaches) or down."},
 			"threshold":        map[string]any{"type": []string{"string", "number"}, "description": "A number (1000), a percentage (5%), a duration (500ms) or a factor of the pre-deploy baseline (2x)."},
 			"on_no_data":       map[string]any{"enum": noDataPolicies, "default": "inconclusive", "description": "What an empty answer means: inconclusive after max_probe_errors, pass, or fail."},
+			"anomaly":          map[string]any{"type": "boolean", "default": false, "description": "Also judge the value against its history: the band it keeps at this hour and the anomaly detector (prometheus checks; needs history)."},
+			"trend":            map[string]any{"type": "boolean", "default": false, "description": "Also warn when the value drifts towards its threshold, with when it would reach it (prometheus checks)."},
 		},
 	}
 }

@@ -21,6 +21,9 @@ const (
 	KindPods       CheckKind = "pods"
 	KindRestarts   CheckKind = "restarts"
 	KindLogs       CheckKind = "logs"
+	// KindHistory judges a metric against its own history; KindTrend its drift.
+	KindHistory CheckKind = "history"
+	KindTrend   CheckKind = "trend"
 )
 
 // Signal names the boolean output a breach sets to "true". Signals are the contract's
