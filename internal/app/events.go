@@ -130,6 +130,14 @@ func (e *events) finish(ctx context.Context, rep model.Report, cancelled bool) m
 	return rep
 }
 
+// handles returns what the announcers made known so far.
+func (e *events) handles() sink.Handles {
+	if e.d == nil {
+		return sink.Handles{}
+	}
+	return e.d.Handles()
+}
+
 // close flushes what was queued without a final event (mode start).
 func (e *events) close(ctx context.Context) (sink.Handles, []string) {
 	if e.d == nil {

@@ -37,6 +37,9 @@ type metricSetup struct {
 	promTraffic *check.PromTraffic
 	baselines   check.BaselineReader
 	warnings    []string
+	// ownChecks is set when the user wrote metric checks of their own: the default traffic
+	// checks are then optional, left out when the service has no request counter.
+	ownChecks bool
 }
 
 // buildMetricChecks creates the sources and the metric checks, proves every backend and
@@ -53,6 +56,9 @@ func buildMetricChecks(ctx context.Context, cfg *config.Config, start time.Time,
 	setup, err := newMetricSetup(ctx, cfg, version, dir)
 	if err != nil {
 		return nil, nil, err
+	}
+	for _, mc := range m.Checks {
+		setup.ownChecks = setup.ownChecks || !mc.Traffic && mc.Kind == model.KindQuery
 	}
 	var checks []check.Check
 	warnings := setup.warnings
@@ -259,6 +265,9 @@ func (s *metricSetup) trafficCheck(ctx context.Context, mc config.MetricCheck, s
 		// The counters must exist: a selector that matches nothing is a setup mistake to
 		// report now, not five minutes of no data.
 		if _, err := s.prom.Query(ctx, s.promTraffic.RequestsQuery(), time.Now()); err != nil {
+			if errors.Is(err, source.ErrNoData) && s.ownChecks {
+				return nil, fmt.Sprintf("%s check is off: no series match %s; your own checks run", mc.Name, s.promTraffic.RequestsQuery()), nil
+			}
 			if errors.Is(err, source.ErrNoData) {
 				return nil, "", fmt.Errorf("%w: prometheus_url: no series match %s; set selector to the labels of the service's metrics", errPreflight, s.promTraffic.RequestsQuery())
 			}

@@ -13,6 +13,7 @@ import (
 	"github.com/deploywatch/deploywatch/internal/monitor"
 	"github.com/deploywatch/deploywatch/internal/platform"
 	"github.com/deploywatch/deploywatch/internal/redact"
+	"github.com/deploywatch/deploywatch/internal/sink"
 )
 
 // runCommand serves run, start, monitor and finish.
@@ -142,7 +143,8 @@ func (r *runner) monitor(ctx context.Context) int {
 	}
 	r.announce(ctx, startedAt, opts)
 	res := safeRun(ctx, r.env, opts)
-	rep := r.report(res)
+	rep := sink.WithHandles(r.report(res), r.ev.handles())
+	rep.Comparison = compare(ctx, r.cfg, rep, r.env.Version)
 	if ks != nil && r.cfg.Kube.Rollback && res.Verdict == model.VerdictFailed && ctx.Err() == nil {
 		r.p.Group("Rollback")
 		rep.Rollback = ks.rollback(ctx, r.cfg, r.p.r)

@@ -38,6 +38,23 @@ type Report struct {
 	// History is the environment's latest deployments before this one, newest first, so a
 	// reader sees whether this outcome is unusual.
 	History []PastDeployment `json:"history,omitempty"`
+	// Comparison sets this deploy's metrics beside the last healthy one's.
+	Comparison *Comparison `json:"comparison,omitempty"`
+}
+
+// Comparison is this deploy's metrics beside those of the environment's last healthy
+// deploy, over the same length of time after each.
+type Comparison struct {
+	With PastDeployment  `json:"with"`
+	Rows []ComparisonRow `json:"rows"`
+}
+
+// ComparisonRow is one metric in both deploys (medians over the monitored span).
+type ComparisonRow struct {
+	Metric string  `json:"metric"`
+	Unit   Unit    `json:"unit"`
+	Now    float64 `json:"now"`
+	Then   float64 `json:"then"`
 }
 
 // Link is a labelled URL.

@@ -284,6 +284,11 @@ func failedWithHistoryReport() model.Report {
 			Description: "failed: error rate | 4% <b>bold</b>", CreatedAt: at(-26 * time.Hour), Creator: "github-actions[bot]"},
 		{ID: "1876542900", SHA: "c1b2c3d4e5f60718293a4b5c6d7e8f9012345678", Ref: "main", State: "inactive", CreatedAt: at(-50 * time.Hour)},
 	}
+	r.Comparison = &model.Comparison{With: r.History[0], Rows: []model.ComparisonRow{
+		{Metric: "error rate", Unit: model.UnitRatio, Now: 0.0412, Then: 0.001},
+		{Metric: "p99 latency", Unit: model.UnitSeconds, Now: 0.182, Then: 0.180},
+		{Metric: "memory", Unit: model.UnitRatio, Now: 0.61, Then: 0.52},
+	}}
 	return r
 }
 

@@ -44,6 +44,7 @@ type reportDoc struct {
 	Rollback        *model.Rollback   `json:"rollback"`
 	Links           []model.Link      `json:"links"`
 	History         []historyDoc      `json:"history"`
+	Comparison      *model.Comparison `json:"comparison"`
 	Outputs         map[string]string `json:"outputs"`
 }
 
@@ -186,7 +187,7 @@ func JSON(r model.Report) ([]byte, error) {
 		Timeline:     make([]timelineDoc, 0, len(r.Timeline)),
 		DeploymentID: r.DeploymentID, CommentURL: r.CommentURL, ReportPath: r.ReportPath,
 		Warnings: append([]string{}, r.Warnings...), Rollback: r.Rollback,
-		Links: append([]model.Link{}, r.Links...), History: make([]historyDoc, 0, len(r.History)),
+		Links: append([]model.Link{}, r.Links...), History: make([]historyDoc, 0, len(r.History)), Comparison: r.Comparison,
 		Outputs: map[string]string{},
 	}
 	for _, h := range r.History {

@@ -54,6 +54,7 @@ func renderMarkdown(r model.Report, bud budget) string {
 	writeLinks(&b, r)
 	writeChecks(&b, r, bud)
 	writeMetrics(&b, r, bud)
+	writeComparison(&b, r)
 	writeFindings(&b, r, bud)
 	writeTimeline(&b, r, bud)
 	writeHistory(&b, r, bud)

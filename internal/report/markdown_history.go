@@ -2,7 +2,9 @@ package report
 
 import (
 	"fmt"
+	"math"
 	"strings"
+	"time"
 
 	"github.com/deploywatch/deploywatch/internal/model"
 )
@@ -32,14 +34,21 @@ func writeHistory(b *strings.Builder, r model.Report, bud budget) {
 		return
 	}
 	shown := r.History[:min(len(r.History), bud.history)]
-	failed := 0
+	ok, judged := 0, 0
 	for _, d := range r.History {
-		if d.State == "failure" || d.State == "error" || d.State == "failed" {
-			failed++
+		switch d.State {
+		case "success":
+			ok++
+			judged++
+		case "failure", "error", "failed":
+			judged++
 		}
 	}
-	fmt.Fprintf(b, "<details><summary>Previous deployments to %s (%d of the last %d failed)</summary>\n\n",
-		escapeCapped(r.Environment, 60), failed, len(r.History))
+	rate := "no outcome known"
+	if judged > 0 {
+		rate = fmt.Sprintf("success rate %d%%, %d of the last %d", (100*ok+judged/2)/judged, ok, judged)
+	}
+	fmt.Fprintf(b, "<details><summary>Previous deployments to %s (%s)</summary>\n\n", escapeCapped(r.Environment, 60), rate)
 	b.WriteString("| When | Commit | Outcome | Description |\n| --- | --- | --- | --- |\n")
 	for _, d := range shown {
 		when := "—"
@@ -88,4 +97,37 @@ func writeWarnings(b *strings.Builder, r model.Report) {
 		fmt.Fprintf(b, "- … %s in the JSON report\n", plural(n, "more warning", "more warnings"))
 	}
 	b.WriteString("\n")
+}
+
+// writeComparison sets this deploy's metrics beside the last healthy one's.
+func writeComparison(b *strings.Builder, r model.Report) {
+	c := r.Comparison
+	if c == nil || len(c.Rows) == 0 {
+		return
+	}
+	when := ""
+	if !c.With.CreatedAt.IsZero() && !r.StartedAt.IsZero() {
+		when = ", " + FormatDuration(r.StartedAt.Sub(c.With.CreatedAt).Round(time.Minute)) + " earlier"
+	}
+	fmt.Fprintf(b, "#### Compared with the last healthy deploy (%s%s)\n\n", commitMarkdown(shortVersion(c.With.SHA)), when)
+	b.WriteString("| Metric | This deploy | Last healthy | Change |\n| --- | --- | --- | --- |\n")
+	for _, row := range c.Rows {
+		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", cell(row.Metric, 60), row.Unit.Format(row.Now), row.Unit.Format(row.Then), change(row.Now, row.Then))
+	}
+	b.WriteString("\n")
+}
+
+// change is the relative difference, "+35%", or "=" within 1%.
+func change(now, then float64) string {
+	switch {
+	case then == 0 && now == 0:
+		return "="
+	case then == 0:
+		return "new"
+	}
+	d := (now - then) / math.Abs(then)
+	if math.Abs(d) < 0.01 {
+		return "="
+	}
+	return fmt.Sprintf("%+.0f%%", d*100)
 }
