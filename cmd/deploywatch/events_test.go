@@ -208,7 +208,7 @@ func TestReportsEverywhere(t *testing.T) {
 			if outs["deployment_id"] != fmt.Sprint(ours.ID) || !strings.Contains(outs["comment_url"], "#issuecomment-") {
 				t.Errorf("outputs deployment_id %q comment_url %q", outs["deployment_id"], outs["comment_url"])
 			}
-			if sum := s.summaryText(); !strings.Contains(sum, "Previous deployments to production (1 of the last 1 failed)") || !strings.Contains(sum, "[Grafana dashboard](") {
+			if sum := s.summaryText(); !strings.Contains(sum, "Previous deployments to production (success rate 0%, 0 of the last 1)") || !strings.Contains(sum, "[Grafana dashboard](") {
 				t.Errorf("summary lacks the history or the dashboard link:\n%s", sum)
 			}
 
