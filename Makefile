@@ -10,7 +10,7 @@ ACTIONLINT_VERSION := v1.7.12
 GITLAB_CI_LOCAL_VERSION := 4.73.0
 GITLAB_CI_LOCAL_DIR := $(TOOLS)/gitlab-ci-local
 
-.PHONY: all build test lint demo bench fmt-check vet actionlint prometheus gitlab-ci-local clean
+.PHONY: all build test lint demo bench bench-anomaly fmt-check vet actionlint prometheus gitlab-ci-local clean
 
 all: build
 
@@ -47,6 +47,18 @@ gitlab-ci-local:
 # recall, false alarms and detection delays next to the seed's naive rule.
 bench:
 	$(GO) run ./cmd/rulebench
+
+# bench-anomaly scores the anomaly detector on the twelve real AWS CloudWatch series of
+# the Numenta Anomaly Benchmark (testdata/nab): `deploywatch detect` writes the scores of
+# every series, then anomalybench scores them with NAB's rules next to the published
+# detectors and plays deploy-shaped runs; last, the detector's cost per point and memory.
+NAB_RESULTS ?= bin/nab-results
+bench-anomaly: build
+	@mkdir -p $(NAB_RESULTS)
+	@for f in testdata/nab/realAWSCloudwatch/*.csv; do \
+	  $(BIN) detect --input $$f --output $(NAB_RESULTS)/$$(basename $$f) 2>/dev/null || exit 1; done
+	$(GO) run ./cmd/anomalybench -data testdata/nab -results $(NAB_RESULTS)
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/analysis/anomaly
 
 fmt-check:
 	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \

@@ -187,6 +187,18 @@ func (s *step) start() {
 	})
 }
 
+// waitLog waits until the output holds want, at most limit.
+func (s *step) waitLog(want string, limit time.Duration) {
+	s.t.Helper()
+	deadline := time.Now().Add(limit)
+	for !strings.Contains(s.stdout.String(), want) {
+		if time.Now().After(deadline) {
+			s.t.Fatalf("no %q in the output within %s:\n%s", want, limit, s.stdout.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // wait waits for the process, at most limit, and returns its exit code.
 func (s *step) wait(limit time.Duration) int {
 	s.t.Helper()

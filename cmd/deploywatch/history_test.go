@@ -78,11 +78,16 @@ func TestHistoryBandsOnRealPrometheus(t *testing.T) {
 	}{
 		{name: "usual_value_passes", value: usual, wantStatus: "healthy"},
 		{name: "unusual_value_is_a_finding", value: usual * 6, wantStatus: "degraded", wantLog: "queue depth vs history: "},
+		// The detector finds a collapse as unusual as a surge, but the check's operator
+		// says only a high value is bad: no finding.
+		{name: "unusually_low_is_no_regression", value: usual / 6, wantStatus: "healthy"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			g := startGauge(t, tt.value)
+			// The gauge keeps its usual value until the deploy is being watched: the
+			// history ends at the deploy, and what happens after it is the news.
+			g := startGauge(t, usual)
 			u, _ := url.Parse(g.URL)
 			prom := promserver.Start(t, promserver.Options{Targets: []string{u.Host}, Backfill: weekOfQueue(now.Add(-3 * time.Minute))})
 			prom.WaitFor(t, `app_queue_depth{job="`+promserver.Job+`",instance="`+u.Host+`"}`, 30*time.Second)
@@ -101,6 +106,8 @@ func TestHistoryBandsOnRealPrometheus(t *testing.T) {
 			s.github.AddDeployment(githubtest.Deployment{SHA: strings.Repeat("c", 40), Environment: "production", Task: "deploy",
 				CreatedAt: now.Add(-24 * time.Hour), Statuses: []githubtest.DeploymentStatus{{State: "success", Description: "healthy"}}})
 			s.start()
+			s.waitLog("Verify", 30*time.Second)
+			g.set(tt.value)
 			code := s.wait(60 * time.Second)
 			log := s.stdout.String()
 			outs := s.outputs()
@@ -118,6 +125,10 @@ func TestHistoryBandsOnRealPrometheus(t *testing.T) {
 				// The finding states the band it left: the usual range at this hour.
 				if !strings.Contains(sum, "expected ") || !strings.Contains(sum, "at this hour on ") {
 					t.Errorf("summary lacks the band:\n%s", sum)
+				}
+				// And the anomaly detector, warmed with the same week, explains its score.
+				if !strings.Contains(sum, "anomaly score 1.00: beyond the range of its last ") {
+					t.Errorf("summary lacks the anomaly finding:\n%s", sum)
 				}
 			}
 			if !strings.Contains(sum, "Compared with the last healthy deploy (`ccccccc`") || !strings.Contains(sum, "| queue depth |") {

@@ -22,7 +22,7 @@ func main() {
 	// the run while it writes its outputs.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := app.Main(ctx, app.Env{
-		Args: os.Args[1:], Stdout: os.Stdout, Stderr: os.Stderr,
+		Args: os.Args[1:], Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
 		Getenv: os.Getenv, Environ: envNames, StdoutTTY: local.IsTerminal(os.Stdout),
 		Version: buildVersion(),
 	})

@@ -67,8 +67,42 @@ func TestSeasonalBands(t *testing.T) {
 		}
 	}
 	text := s.Band(time.Date(2026, 11, 24, 10, 30, 0, 0, time.UTC)).Explain(model.UnitSeconds, 0.412)
-	if !strings.HasPrefix(text, "412ms; expected ") || !strings.HasSuffix(text, " at this hour on weekdays") {
+	if !strings.HasPrefix(text, "412ms; expected ") || !strings.Contains(text, " at this hour on weekdays, ") || !strings.HasSuffix(text, " over the last day") {
 		t.Errorf("Explain = %q", text)
+	}
+}
+
+// A metric whose level moved during the week is judged against where it is now too: a
+// value usual for the last day is not outside, however far from the week's median.
+func TestSeasonalRecentLevel(t *testing.T) {
+	t.Parallel()
+	end := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	var pts []model.Point
+	for at := end.Add(-7 * 24 * time.Hour); !at.After(end); at = at.Add(5 * time.Minute) {
+		v := 100.0
+		if end.Sub(at) < 24*time.Hour {
+			v = 200 // a bigger client since yesterday
+		}
+		pts = append(pts, model.Point{At: at, Value: v + float64(at.Minute()%3)})
+	}
+	s, ok := NewSeasonal(pts)
+	if !ok {
+		t.Fatal("no model")
+	}
+	b := s.Band(end.Add(time.Minute))
+	if !b.HasRecent || b.RecentLow > 200 || b.RecentHigh < 202 || b.High > 150 {
+		t.Fatalf("band %+v: want the week's around 100 and the last day's around 200", b)
+	}
+	for _, tt := range []struct {
+		v    float64
+		want bool
+	}{{101, false}, {201, false}, {260, true}} {
+		if got := b.Outside(">", tt.v); got != tt.want {
+			t.Errorf("Outside(>, %v) = %v, want %v (band %+v)", tt.v, got, tt.want, b)
+		}
+	}
+	if got := b.Expected(model.UnitNone); !strings.HasSuffix(got, "over the last day") {
+		t.Errorf("Expected = %q: want the last day's band stated", got)
 	}
 }
 

@@ -24,6 +24,7 @@ const (
 // Env is everything the process gives the program, injected so tests run it in-process.
 type Env struct {
 	Args   []string // without the program name
+	Stdin  io.Reader
 	Stdout io.Writer
 	Stderr io.Writer
 	// Getenv reads one variable; Environ lists the variables (for unknown-input warnings).
@@ -54,11 +55,13 @@ func Main(ctx context.Context, env Env) int {
 		return ExitOK
 	case "demo":
 		return demoCommand(ctx, env, args)
+	case "detect":
+		return detectCommand(env, args)
 	case "help":
 		usage(env.Stdout)
 		return ExitOK
 	}
-	fmt.Fprintf(env.Stderr, "deploywatch: unknown command %q; commands: run, start, monitor, finish, validate, schema, version, demo, help\n", cmd)
+	fmt.Fprintf(env.Stderr, "deploywatch: unknown command %q; commands: run, start, monitor, finish, validate, schema, version, demo, detect, help\n", cmd)
 	return ExitInvalid
 }
 
@@ -75,6 +78,9 @@ func command(args []string) (string, []string) {
 }
 
 func (e Env) withDefaults() Env {
+	if e.Stdin == nil {
+		e.Stdin = strings.NewReader("")
+	}
 	if e.Stdout == nil {
 		e.Stdout = io.Discard
 	}
@@ -105,6 +111,8 @@ Usage:
   deploywatch schema             print the JSON Schema of the YAML config
   deploywatch demo [--scenario NAME]
                                  a 30-second tour against an embedded service
+  deploywatch detect [--input F] [--output F]
+                                 score a CSV series (timestamp,value) with the anomaly detector
   deploywatch version
 
 Every setting is a flag, an INPUT_<NAME> variable or a key of the --config YAML file

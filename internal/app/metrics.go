@@ -308,7 +308,7 @@ func (s *metricSetup) companions(cfg *config.Config, mc config.MetricCheck, star
 		spec := model.CheckSpec{Name: mc.Name + " vs history", Kind: model.KindHistory, Target: mc.Query,
 			Severity: model.SeverityWarning, Persistence: max(mc.Persistence, 2), MaxProbeErrors: mc.MaxProbeErrors}
 		out = append(out, check.NewHistory(check.HistoryConfig{Spec: spec, Querier: s.prom, Query: mc.Query, Op: mc.Op,
-			Unit: mc.Unit, Start: start, Window: m.History, Scorer: newScorer(), Threshold: anomalyThreshold}))
+			Unit: mc.Unit, Start: start, Window: m.History, Scorer: newScorer(mc.Unit), Threshold: anomalyThreshold}))
 	}
 	if mc.Trend {
 		spec := model.CheckSpec{Name: mc.Name + " trend", Kind: model.KindTrend, Target: mc.Query,

@@ -14,7 +14,20 @@ import (
 // Scorer scores each new point of a series in [0, 1] from the points before it: the
 // streaming anomaly detector.
 type Scorer interface {
-	Observe(at time.Time, v float64) float64
+	Observe(at time.Time, v float64) Score
+}
+
+// Peeker is a Scorer that can also score a point without learning it: a live value read
+// between two points of the series' pace is judged at once, not a Step later.
+type Peeker interface {
+	Peek(at time.Time, v float64) Score
+}
+
+// Score is a Scorer's judgement of one point: Value in [0, 1], and Why, a short
+// explanation in the words of a finding ("beyond the range of the last 7 days").
+type Score struct {
+	Value float64
+	Why   string
 }
 
 // HistoryConfig configures a history check: a metric judged against what it usually is
@@ -41,10 +54,10 @@ type HistoryConfig struct {
 type HistoryCheck struct {
 	cfg      HistoryConfig
 	seasonal analysis.Seasonal
-	// lastScored is when the detector last took a point: it learnt at Step, and takes
-	// live points at the same pace; score is its last verdict.
+	// lastScored is when the detector last learnt a point: it learnt the history at Step,
+	// and learns live points at the same pace; score is its last verdict.
 	lastScored time.Time
-	score      float64
+	score      Score
 }
 
 var (
@@ -133,23 +146,44 @@ func (c *HistoryCheck) Run(ctx context.Context) model.Measurement {
 	band := c.seasonal.Band(now)
 	mv.Value, mv.HasValue, mv.Baseline, mv.HasBaseline = v, true, band.Median, true
 	m.Value, m.Baseline = u.Format(v), u.Format(band.Median)
-	m.Expected = fmt.Sprintf("%s-%s %s", u.Format(max(band.Low, 0)), u.Format(band.High), band.Context)
+	m.Expected = band.Expected(u)
 	outside := band.Outside(c.cfg.Op, v)
-	// The first point after the deploy is scored at once; later ones at the history's pace.
-	if c.cfg.Scorer != nil && (!c.lastScored.After(c.cfg.Start) || now.Sub(c.lastScored) >= c.cfg.Step) {
-		c.score, c.lastScored = c.cfg.Scorer.Observe(now, v), now
+	// The detector learns live points at the history's pace; between them, a Peeker
+	// judges each reading at once without learning it.
+	if c.cfg.Scorer != nil {
+		p, peeks := c.cfg.Scorer.(Peeker)
+		switch {
+		case now.Sub(c.lastScored) >= c.cfg.Step:
+			c.score, c.lastScored = c.cfg.Scorer.Observe(now, v), now
+		case peeks:
+			c.score = p.Peek(now, v)
+		}
 	}
-	anomalous := c.cfg.Scorer != nil && c.score >= c.cfg.Threshold
+	// The detector sees both sides; only the side that is bad under the check's operator
+	// is news about the deploy (an error rate falling to zero is not a regression).
+	anomalous := c.cfg.Scorer != nil && c.score.Value >= c.cfg.Threshold && badSide(c.cfg.Op, v, band.Median)
 	m.Breach = outside || anomalous
 	m.Message = band.Explain(u, v)
 	switch {
 	case outside && anomalous:
-		m.Message += fmt.Sprintf("; anomaly score %.2f", c.score)
+		m.Message += fmt.Sprintf("; anomaly score %.2f: %s", c.score.Value, c.score.Why)
 	case anomalous:
-		m.Message = fmt.Sprintf("%s is unusual for this series: anomaly score %.2f (expected %s-%s %s)",
-			u.Format(v), c.score, u.Format(max(band.Low, 0)), u.Format(band.High), band.Context)
+		m.Message = fmt.Sprintf("%s is unusual for this series: anomaly score %.2f, %s (expected %s)",
+			u.Format(v), c.score.Value, c.score.Why, band.Expected(u))
 	case !outside:
-		m.Message = fmt.Sprintf("%s, within %s-%s %s", u.Format(v), u.Format(max(band.Low, 0)), u.Format(band.High), band.Context)
+		m.Message = fmt.Sprintf("%s, within %s", u.Format(v), band.Expected(u))
 	}
 	return m
+}
+
+// badSide reports whether v lies on the side of the usual value that op calls bad (">":
+// above it); without a direction both sides are.
+func badSide(op string, v, usual float64) bool {
+	switch op {
+	case ">", ">=":
+		return v > usual
+	case "<", "<=":
+		return v < usual
+	}
+	return true
 }

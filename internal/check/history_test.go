@@ -28,13 +28,21 @@ func daily(end time.Time, step time.Duration) []source.Point {
 	return out
 }
 
-// constScorer scores every point the same, and counts what it was shown.
+// constScorer scores every point the same, and counts what it learnt and peeked at.
 type constScorer struct {
-	score float64
-	seen  int
+	score       float64
+	seen, peeks int
 }
 
-func (s *constScorer) Observe(time.Time, float64) float64 { s.seen++; return s.score }
+func (s *constScorer) Observe(time.Time, float64) Score {
+	s.seen++
+	return Score{Value: s.score, Why: "a burst unlike the last 7 days"}
+}
+
+func (s *constScorer) Peek(time.Time, float64) Score {
+	s.peeks++
+	return Score{Value: s.score, Why: "a burst unlike the last 7 days"}
+}
 
 func TestHistoryCheck(t *testing.T) {
 	tests := []struct {
@@ -44,11 +52,15 @@ func TestHistoryCheck(t *testing.T) {
 		wantBreak bool
 		wantMsg   string
 	}{
-		{name: "usual_value", now: 0.21, wantMsg: "210ms, within 180ms-220ms at this hour on weekends"},
-		{name: "above_its_band", now: 0.41, wantBreak: true, wantMsg: "410ms; expected 180ms-220ms at this hour on weekends"},
+		{name: "usual_value", now: 0.21, wantMsg: "210ms, within 180ms-220ms at this hour on weekends, 164.8ms-241.6ms over the last day"},
+		{name: "above_its_band", now: 0.41, wantBreak: true, wantMsg: "410ms; expected 180ms-220ms at this hour on weekends, 164.8ms-241.6ms over the last day"},
 		{name: "below_is_fine_when_high_is_bad", now: 0.05},
-		{name: "anomalous_within_the_band", now: 0.2, score: 0.99, wantBreak: true,
-			wantMsg: "200ms is unusual for this series: anomaly score 0.99 (expected 180ms-220ms at this hour on weekends)"},
+		{name: "anomalous_within_the_band", now: 0.215, score: 0.99, wantBreak: true,
+			wantMsg: "215ms is unusual for this series: anomaly score 0.99, a burst unlike the last 7 days (expected 180ms-220ms at this hour on weekends, 164.8ms-241.6ms over the last day)"},
+		{name: "anomalous_and_outside", now: 0.5, score: 0.99, wantBreak: true,
+			wantMsg: "500ms; expected 180ms-220ms at this hour on weekends, 164.8ms-241.6ms over the last day; anomaly score 0.99: a burst unlike the last 7 days"},
+		// The detector sees both sides; a latency lower than usual is not a regression.
+		{name: "anomalous_on_the_good_side", now: 0.19, score: 0.99, wantMsg: "190ms, within 180ms-220ms at this hour on weekends, 164.8ms-241.6ms over the last day"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -75,11 +87,16 @@ func TestHistoryCheck(t *testing.T) {
 				if m.Breach != tt.wantBreak || tt.wantMsg != "" && m.Message != tt.wantMsg {
 					t.Errorf("breach %v message %q, want %v %q", m.Breach, m.Message, tt.wantBreak, tt.wantMsg)
 				}
-				// The detector takes live points at the history's pace, not every round.
+				// The detector learns live points at the history's pace, and peeks between.
 				time.Sleep(10 * time.Second)
 				c.Run(t.Context())
-				if scorer.seen != 2018 {
-					t.Errorf("the detector took %d live points in 20s, want 1 (every 5m)", scorer.seen-2017)
+				if scorer.seen != 2017 || scorer.peeks != 2 {
+					t.Errorf("in 20s the detector learnt %d live points and peeked at %d, want 0 and 2", scorer.seen-2017, scorer.peeks)
+				}
+				time.Sleep(5 * time.Minute)
+				c.Run(t.Context())
+				if scorer.seen != 2018 || scorer.peeks != 2 {
+					t.Errorf("after 5m the detector learnt %d live points, want 1 (every 5m)", scorer.seen-2017)
 				}
 			})
 		})
