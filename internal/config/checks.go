@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/itchyny/gojq"
 
@@ -41,7 +42,12 @@ func ParseSmokeTest(line string) (SmokeTest, error) {
 			return SmokeTest{}, errors.New("has no URL; write METHOD URL [jq-expression]")
 		}
 	}
-	target, expr, _ := strings.Cut(rest, " ")
+	// Any space ends the URL, as it ends the method: a no-break space or a tab left in by
+	// a copy and paste would otherwise fold the expression into the URL, unchecked.
+	target, expr := rest, ""
+	if i := strings.IndexFunc(rest, unicode.IsSpace); i >= 0 {
+		target, expr = rest[:i], rest[i:]
+	}
 	if _, err := ParseHTTPURL(target); err != nil {
 		return SmokeTest{}, fmt.Errorf("URL %q %w", truncate(target, 80), err)
 	}

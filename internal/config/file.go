@@ -55,6 +55,9 @@ func ParseFile(name string, data []byte) (*File, Problems) {
 		key, val := root.Content[i].Value, root.Content[i+1]
 		at := Origin{LayerFile, fmt.Sprintf("%s:%d", name, root.Content[i].Line)}
 		switch {
+		case root.Content[i].Kind != yaml.ScalarNode || key == "":
+			// Otherwise the problem would name no setting at all.
+			ps = append(ps, Problem{Input: "config", Origin: at, Msg: "holds a key that is not a setting name (empty, a list or a mapping)"})
 		case key == "checks":
 			checks, cps := parseChecks(val, origin)
 			f.Checks = append(f.Checks, checks...)

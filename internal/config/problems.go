@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 )
@@ -26,15 +27,25 @@ func (p Problem) Error() string {
 		if p.Secret {
 			b.WriteString(" (value hidden: secret)")
 		} else {
-			fmt.Fprintf(&b, " %q", truncate(p.Value, 120))
+			fmt.Fprintf(&b, " %q", truncate(hideUserinfo(p.Value), 120))
 		}
 	}
 	if p.Origin.Layer != LayerDefault || p.HasValue {
 		fmt.Fprintf(&b, " (from %s)", p.Origin)
 	}
 	b.WriteString(": ")
-	b.WriteString(p.Msg)
+	b.WriteString(hideUserinfo(p.Msg))
 	return b.String()
+}
+
+// userinfo is the user:password@ of a URL, up to the authority's last "@" as url.Parse
+// reads it.
+var userinfo = regexp.MustCompile(`//[^/?#\s"]*@`)
+
+// hideUserinfo hides the credentials of URLs in text. Secrets masks the password of a
+// valid URL; one that failed validation (ftp://, no host) is quoted here, password and all.
+func hideUserinfo(s string) string {
+	return userinfo.ReplaceAllLiteralString(s, "//REDACTED@")
 }
 
 // Problems is every problem found in a configuration; it is an error when not empty.

@@ -20,6 +20,10 @@ func ParseDuration(v string) (time.Duration, error) {
 	for suffix, unit := range map[string]time.Duration{"d": 24 * time.Hour, "w": 7 * 24 * time.Hour} {
 		if n, ok := strings.CutSuffix(v, suffix); ok {
 			if k, err := strconv.Atoi(n); err == nil && k > 0 {
+				// Past this many days (weeks) the product wraps around, negative or not.
+				if int64(k) > math.MaxInt64/int64(unit) {
+					return 0, fmt.Errorf("is too long: at most %d%s", math.MaxInt64/int64(unit), suffix)
+				}
 				return time.Duration(k) * unit, nil
 			}
 		}

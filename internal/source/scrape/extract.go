@@ -89,9 +89,14 @@ func requestsFamily(fams map[string]*dto.MetricFamily, name string) (*dto.Metric
 	return nil, nil, nil
 }
 
+// maxCount is the largest count accepted: float64 counts exactly up to 2^53, no request
+// counter gets there, and larger values summed over series overflow to +Inf, whose
+// differences are NaN.
+const maxCount = 1 << 53
+
 // counted accepts a present counter value that a counter can hold.
 func counted(v float64, present bool) (float64, bool) {
-	return v, present && v >= 0 && !math.IsInf(v, 0) && !math.IsNaN(v)
+	return v, present && v >= 0 && v <= maxCount
 }
 
 // histogramOf reads one histogram series. A series without a +Inf bucket takes its _count
@@ -108,7 +113,9 @@ func histogramOf(m *dto.Metric) (histSample, bool) {
 		if b.CumulativeCountFloat != nil {
 			c = b.GetCumulativeCountFloat()
 		}
-		if _, ok := counted(c, true); !ok || math.IsNaN(b.GetUpperBound()) {
+		// A bucket of observations at or below -Inf holds none, and its bound would turn
+		// the quantile's interpolation into NaN.
+		if _, ok := counted(c, true); !ok || math.IsNaN(b.GetUpperBound()) || math.IsInf(b.GetUpperBound(), -1) {
 			continue
 		}
 		hs.bounds = append(hs.bounds, b.GetUpperBound())
@@ -118,14 +125,20 @@ func histogramOf(m *dto.Metric) (histSample, bool) {
 		return histSample{}, false
 	}
 	if n := len(hs.bounds); n == 0 || !math.IsInf(hs.bounds[n-1], 1) {
+		var total float64
 		switch {
 		case h.SampleCountFloat != nil:
-			hs.counts = append(hs.counts, h.GetSampleCountFloat())
+			total = h.GetSampleCountFloat()
 		case h.SampleCount != nil:
-			hs.counts = append(hs.counts, float64(h.GetSampleCount()))
+			total = float64(h.GetSampleCount())
 		default:
 			return histSample{}, false
 		}
+		// The parser lets a _count of NaN or +Inf through; it must not poison the totals.
+		if _, ok := counted(total, true); !ok {
+			return histSample{}, false
+		}
+		hs.counts = append(hs.counts, total)
 		hs.bounds = append(hs.bounds, math.Inf(1))
 	}
 	return hs, true
