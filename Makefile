@@ -9,8 +9,10 @@ ACTIONLINT_VERSION := v1.7.12
 # gitlab-ci-local 4.73.0 is the newest release that runs on Node 20 (4.74 needs Node 22).
 GITLAB_CI_LOCAL_VERSION := 4.73.0
 GITLAB_CI_LOCAL_DIR := $(TOOLS)/gitlab-ci-local
+CRANE_VERSION := v0.22.1
 
-.PHONY: all build test lint demo bench bench-anomaly fmt-check vet actionlint prometheus gitlab-ci-local clean
+.PHONY: all build test lint demo bench bench-anomaly fuzz fmt-check vet actionlint prometheus gitlab-ci-local clean \
+	lint-metadata shellcheck test-image image-tools
 
 all: build
 
@@ -60,6 +62,20 @@ bench-anomaly: build
 	$(GO) run ./cmd/anomalybench -data testdata/nab -results $(NAB_RESULTS)
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/analysis/anomaly
 
+# fuzz runs every native fuzz target for FUZZTIME each (go test -fuzz takes one target at a
+# time). Inputs that ever failed are kept in each package's testdata/fuzz/ and run as
+# regression cases by the ordinary `go test`.
+FUZZTIME ?= 30s
+FUZZ_TARGETS := \
+	internal/config:FuzzParseDuration internal/config:FuzzParsePercent \
+	internal/config:FuzzParseSmokeTest internal/config:FuzzParseQueryLine \
+	internal/config:FuzzParseFile internal/app:FuzzInputs \
+	internal/report:FuzzEscapeMarkdown internal/source/scrape:FuzzScrape
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  pkg=$${t%%:*}; name=$${t##*:}; echo "fuzz $$name ($$pkg, $(FUZZTIME))"; \
+	  $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) ./$$pkg; done
+
 fmt-check:
 	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
@@ -75,7 +91,41 @@ actionlint: $(TOOLS)/actionlint
 $(TOOLS)/actionlint:
 	GOBIN=$(TOOLS) $(GO) install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
 
-lint: fmt-check vet actionlint
+# lint-metadata validates action.yml (SchemaStore's schema for action metadata, and that it
+# is what the input table generates) and both GitLab pipelines (GitLab's CI schema).
+lint-metadata:
+	$(GO) test -count=1 -run '^(TestContractActionYAML|TestContractActionYAMLSchema|TestComponentSchema|TestPipelineSchema)$$' ./internal/app
+
+# shellcheck (Debian's package) checks the release and image scripts, and actionlint runs
+# it on every run: block of the workflows, steps that only run on GitHub included.
+SHELL_SCRIPTS := .ci/run scripts/image/test-image.sh scripts/release/github-release.sh scripts/gitlab/publish-from-mirror.sh
+shellcheck:
+	@command -v shellcheck >/dev/null || { \
+	  echo "installing shellcheck (Debian package)"; \
+	  SUDO=$$(command -v sudo >/dev/null && [ "$$(id -u)" != 0 ] && echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends shellcheck >/dev/null; }
+	shellcheck $(SHELL_SCRIPTS)
+
+lint: fmt-check vet shellcheck actionlint lint-metadata
+
+# test-image builds the action's image without a Docker engine (crane, a loopback registry)
+# and runs it as the GitHub runner runs a Docker action (podman), against services on
+# loopback: see scripts/image/test-image.sh. Its tools are installed when missing; it fails,
+# never skips, when they cannot be.
+test-image: $(TOOLS)/crane image-tools
+	CRANE=$(TOOLS)/crane bash scripts/image/test-image.sh
+
+$(TOOLS)/crane:
+	GOBIN=$(TOOLS) $(GO) install github.com/google/go-containerregistry/cmd/crane@$(CRANE_VERSION)
+
+# podman and runc run the image; busybox-static stands in for the image's busybox base;
+# python3 serves the endpoints the image checks (Debian's packages).
+image-tools:
+	@command -v podman >/dev/null && command -v runc >/dev/null && command -v busybox >/dev/null && command -v python3 >/dev/null || { \
+	  echo "installing podman, runc, busybox-static, python3 (Debian packages)"; \
+	  SUDO=$$(command -v sudo >/dev/null && [ "$$(id -u)" != 0 ] && echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
+	    podman runc busybox-static python3 >/dev/null; }
 
 demo:
 	$(GO) run ./cmd/deploywatch demo

@@ -35,7 +35,8 @@ func buildChecks(cfg *config.Config, version string) ([]check.Check, error) {
 		if c.Type == config.CheckHTTP {
 			spec.Target = c.Method + " " + spec.Target
 		}
-		h := check.HTTPConfig{Timeout: c.Timeout, Headers: c.Headers, UserAgent: "deploywatch/" + version}
+		h := check.HTTPConfig{Timeout: c.Timeout, Headers: c.Headers, UserAgent: "deploywatch/" + version,
+			Client: caClient(cfg, c.Timeout, nil)}
 		var ch check.Check
 		var err error
 		switch c.Type {

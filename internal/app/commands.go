@@ -31,6 +31,9 @@ func validateCommand(env Env, args []string) int {
 		return invalid(p, err)
 	}
 	cfg, warnings, err := config.Load(src)
+	if err == nil {
+		err = loadCACert(cfg, env.Dir)
+	}
 	if err != nil {
 		return invalid(p, err)
 	}

@@ -30,7 +30,7 @@ func compare(ctx context.Context, cfg *config.Config, rep model.Report, version 
 		return nil
 	}
 	p, err := prometheus.New(prometheus.Options{URL: cfg.Metrics.PrometheusURL, Token: cfg.Metrics.PrometheusToken,
-		Headers: cfg.Metrics.PrometheusHeaders, UserAgent: "deploywatch/" + version})
+		Headers: cfg.Metrics.PrometheusHeaders, UserAgent: "deploywatch/" + version, Client: caClient(cfg, 0, nil)})
 	if err != nil {
 		return nil
 	}

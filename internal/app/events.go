@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"net/http"
 	"slices"
 	"sync"
 	"time"
@@ -25,9 +26,14 @@ type events struct {
 	d    *sink.Dispatcher
 	base model.Report
 
+	// transport carries the sinks' requests; release closes its idle connections.
+	transport *http.Transport
+
 	mu        sync.Mutex
 	timeline  []model.TimelineEntry
 	announced bool
+	// done is set once the sinks were finished or closed.
+	done bool
 }
 
 func newEvents(sinks []sink.Sink, base model.Report, log func(string)) *events {
@@ -125,6 +131,7 @@ func (e *events) finish(ctx context.Context, rep model.Report, cancelled bool) m
 		e.announce(ctx, sink.KindStarted, rep.StartedAt, nil, rep.Reason)
 	}
 	warnings := e.d.Finish(ctx, sink.Event{Kind: sink.KindFinished, At: time.Now(), Report: sink.WithHandles(rep, e.d.Handles())})
+	e.setDone()
 	rep = sink.WithHandles(rep, e.d.Handles())
 	rep.Warnings = append(rep.Warnings, warnings...)
 	return rep
@@ -146,5 +153,29 @@ func (e *events) close(ctx context.Context) (sink.Handles, []string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sinkBudget)
 	defer cancel()
 	warnings := e.d.Close(ctx)
+	e.setDone()
 	return e.d.Handles(), warnings
+}
+
+func (e *events) setDone() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.done = true
+}
+
+// release ends the run's reporting: sinks a run left unfinished (its configuration proved
+// invalid after they were built) are stopped without sending, and the idle connections
+// are closed. A run in-process leaves no goroutine or connection behind.
+func (e *events) release() {
+	e.mu.Lock()
+	done := e.done
+	e.mu.Unlock()
+	if e.d != nil && !done {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel() // nothing was announced: nothing to wait for
+		e.d.Close(ctx)
+	}
+	if e.transport != nil {
+		e.transport.CloseIdleConnections()
+	}
 }

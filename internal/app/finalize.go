@@ -83,12 +83,13 @@ func (r *runner) finalize(ctx context.Context, rep model.Report) model.Report {
 
 // openEvents builds the run's sinks. A sink that cannot be built is a warning.
 func (r *runner) openEvents() {
-	sinks, warnings := buildSinks(r.env, r.cfg, r.p.Context())
+	sinks, warnings, tr := buildSinks(r.env, r.cfg, r.p.Context())
 	for _, w := range warnings {
 		r.warnings = append(r.warnings, w)
 		r.p.Annotate(platform.LevelWarning, "deploywatch", w)
 	}
 	r.ev = newEvents(sinks, r.report(model.Result{}), r.cons.note)
+	r.ev.transport = tr
 	if len(sinks) > 0 {
 		names := make([]string, len(sinks))
 		for i, s := range sinks {

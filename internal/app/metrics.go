@@ -114,7 +114,8 @@ func newMetricSetup(ctx context.Context, cfg *config.Config, version, dir string
 	m, s := cfg.Metrics, &metricSetup{}
 	ua := "deploywatch/" + version
 	if m.PrometheusURL != "" {
-		p, err := prometheus.New(prometheus.Options{URL: m.PrometheusURL, Token: m.PrometheusToken, Headers: m.PrometheusHeaders, UserAgent: ua})
+		p, err := prometheus.New(prometheus.Options{URL: m.PrometheusURL, Token: m.PrometheusToken, Headers: m.PrometheusHeaders, UserAgent: ua,
+			Client: caClient(cfg, 0, nil)})
 		if err != nil {
 			return nil, config.Problems{{Input: "prometheus_url", Msg: err.Error()}}
 		}
@@ -127,7 +128,8 @@ func newMetricSetup(ctx context.Context, cfg *config.Config, version, dir string
 		s.traffic = check.NewFeed(pt)
 	}
 	if len(m.MetricsURLs) > 0 {
-		sc, err := scrape.New(scrape.Options{Targets: m.MetricsURLs, Headers: cfg.HTTPHeaders, UserAgent: ua})
+		sc, err := scrape.New(scrape.Options{Targets: m.MetricsURLs, Headers: cfg.HTTPHeaders, UserAgent: ua,
+			Client: caClient(cfg, 0, sameHostRedirect)})
 		if err != nil {
 			return nil, config.Problems{{Input: "metrics_url", Msg: err.Error()}}
 		}
@@ -175,7 +177,8 @@ const snapshotSpanMax = 15 * time.Second
 // takeSnapshot samples the service's /metrics over min(baseline, 15s) and saves the
 // traffic as the baseline of a later run.
 func takeSnapshot(ctx context.Context, cfg *config.Config, version, dir string) (string, error) {
-	sc, err := scrape.New(scrape.Options{Targets: cfg.Metrics.MetricsURLs, Headers: cfg.HTTPHeaders, UserAgent: "deploywatch/" + version})
+	sc, err := scrape.New(scrape.Options{Targets: cfg.Metrics.MetricsURLs, Headers: cfg.HTTPHeaders, UserAgent: "deploywatch/" + version,
+		Client: caClient(cfg, 0, sameHostRedirect)})
 	if err != nil {
 		return "", err
 	}

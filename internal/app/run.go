@@ -46,6 +46,9 @@ func runCommand(ctx context.Context, env Env, cmd string, args []string) int {
 		return invalid(rp, srcErr)
 	}
 	cfg, warnings, err := config.Load(src)
+	if err == nil {
+		err = loadCACert(cfg, env.Dir)
+	}
 	if err != nil {
 		return invalid(rp, err)
 	}
@@ -55,6 +58,7 @@ func runCommand(ctx context.Context, env Env, cmd string, args []string) int {
 	}
 	run := &runner{env: env, p: rp, cfg: cfg, warnings: warnings, cons: newConsole(rp)}
 	run.openEvents()
+	defer run.ev.release()
 	switch cfg.Mode {
 	case config.ModeStart:
 		return run.start(ctx)
@@ -142,6 +146,11 @@ func (r *runner) monitor(ctx context.Context) int {
 		opts.Rollout, opts.RolloutChecks, opts.RolloutTimeout = ks.rollout, ks.checks, r.cfg.Kube.RolloutTimeout
 	}
 	r.announce(ctx, startedAt, opts)
+	if r.cfg.Mode == config.ModeRun {
+		// The plan counts from here: a slow preflight or sink at the start (up to the
+		// announce's timeout) must not eat the rounds that judge the deploy.
+		opts.Origin = time.Now()
+	}
 	res := safeRun(ctx, r.env, opts)
 	rep := sink.WithHandles(r.report(res), r.ev.handles())
 	rep.Comparison = compare(ctx, r.cfg, rep, r.env.Version)

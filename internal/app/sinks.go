@@ -52,12 +52,17 @@ func notifierTypes() []string {
 // buildSinks builds every sink the configuration asks for: the GitHub ones first (their
 // deployment and comment are what the others link to), then the notifiers in the order
 // they were configured. A sink that cannot be built is a warning: reporting never stops
-// a run.
-func buildSinks(env Env, cfg *config.Config, rc model.RunContext) ([]sink.Sink, []string) {
-	sinks, warnings := githubSinks(env, cfg, rc)
-	gl, glw := gitlabSinks(env, cfg, rc)
+// a run. The sinks share the returned transport, whose idle connections the run closes
+// once they are done.
+func buildSinks(env Env, cfg *config.Config, rc model.RunContext) ([]sink.Sink, []string, *http.Transport) {
+	tr := caTransport(cfg, 0)
+	if tr == nil {
+		tr = http.DefaultTransport.(*http.Transport).Clone()
+	}
+	sinks, warnings := githubSinks(env, cfg, rc, tr)
+	gl, glw := gitlabSinks(env, cfg, rc, tr)
 	sinks, warnings = append(sinks, gl...), append(warnings, glw...)
-	client := sink.NewClient(userAgent(env.Version), 0, nil)
+	client := sink.NewClient(userAgent(env.Version), 0, tr)
 	for _, n := range cfg.Sinks.Notifiers {
 		build, ok := notifiers[n.Type]
 		if !ok {
@@ -71,7 +76,7 @@ func buildSinks(env Env, cfg *config.Config, rc model.RunContext) ([]sink.Sink, 
 		}
 		sinks = append(sinks, s)
 	}
-	return sinks, warnings
+	return sinks, warnings, tr
 }
 
 // dashboardLinks links the Grafana dashboards the run annotates, over the deploy (to now

@@ -2,6 +2,7 @@ package app
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
 
 	"github.com/deploywatch/deploywatch/internal/config"
@@ -20,10 +21,17 @@ import (
 // githubSinks builds the GitHub deployment, the sticky comment and the commit status
 // when the run knows its repository and has a token. They share one client: one token,
 // one view of the rate limits, one lookup of the token's login.
-func githubSinks(env Env, cfg *config.Config, rc model.RunContext) ([]sink.Sink, []string) {
+func githubSinks(env Env, cfg *config.Config, rc model.RunContext, tr http.RoundTripper) ([]sink.Sink, []string) {
 	s := cfg.Sinks
 	wanted := s.DeploymentStatus || s.Comment != "off" || s.CommitStatus
 	if !wanted || rc.Repository == "" {
+		return nil, nil
+	}
+	if rc.Platform == "gitlab" {
+		// The run's repository and API URL are GitLab's: the GitHub token would be sent there.
+		if s.GitHubToken != "" {
+			return nil, []string{"github_token is ignored on GitLab: the job's project and API are GitLab's; the GitLab deployment, note and status report this run"}
+		}
 		return nil, nil
 	}
 	if s.GitHubToken == "" {
@@ -33,7 +41,7 @@ func githubSinks(env Env, cfg *config.Config, rc model.RunContext) ([]sink.Sink,
 		return nil, []string{"github_token is empty: no GitHub deployment, comment or commit status for this run"}
 	}
 	c, err := githubapi.New(githubapi.Config{Token: s.GitHubToken, APIURL: rc.APIURL, ServerURL: rc.ServerURL,
-		Repository: rc.Repository, UserAgent: userAgent(env.Version)})
+		Repository: rc.Repository, UserAgent: userAgent(env.Version), Transport: tr})
 	if err != nil {
 		return nil, []string{fmt.Sprintf("GitHub reporting is off: %v", err)}
 	}
@@ -68,7 +76,7 @@ func githubSinksOn(c *githubapi.Client, cfg *config.Config) ([]sink.Sink, []stri
 // gitlabSinks builds the GitLab deployment, the sticky merge request note and the commit
 // status on a GitLab job. The deployment works with CI_JOB_TOKEN; the note and the status
 // need a token with the api scope, and without one are left out with one warning.
-func gitlabSinks(env Env, cfg *config.Config, rc model.RunContext) ([]sink.Sink, []string) {
+func gitlabSinks(env Env, cfg *config.Config, rc model.RunContext, tr http.RoundTripper) ([]sink.Sink, []string) {
 	s := cfg.Sinks
 	if rc.Platform != "gitlab" || rc.APIURL == "" || !(s.DeploymentStatus || s.Comment != "off" || s.CommitStatus) {
 		return nil, nil
@@ -83,7 +91,7 @@ func gitlabSinks(env Env, cfg *config.Config, rc model.RunContext) ([]sink.Sink,
 	}
 	isJob := token == jobToken || strings.HasPrefix(token, "glcbt-")
 	c, err := gitlabapi.New(gitlabapi.Config{Token: token, JobToken: isJob, APIURL: rc.APIURL, ProjectID: rc.ProjectID,
-		ProjectPath: rc.Repository, ServerURL: rc.ServerURL, UserAgent: userAgent(env.Version)})
+		ProjectPath: rc.Repository, ServerURL: rc.ServerURL, UserAgent: userAgent(env.Version), Transport: tr})
 	if err != nil {
 		return nil, []string{fmt.Sprintf("GitLab reporting is off: %v", err)}
 	}

@@ -58,7 +58,9 @@ func (f *Feed) Latest(ctx context.Context) (time.Time, source.Traffic, error) {
 		last := f.readings[n-1]
 		return last.at, last.t, nil
 	}
-	if n := len(f.readings); n == 0 && f.err != nil && now.Sub(f.errAt) < feedFresh {
+	// A failed read is shared like a good one, also once readings exist: the checks queued
+	// behind a read that hung until its timeout must not each wait for one more.
+	if n := len(f.readings); f.err != nil && now.Sub(f.errAt) < feedFresh && (n == 0 || f.errAt.After(f.readings[n-1].readAt)) {
 		return time.Time{}, source.Traffic{}, f.err
 	}
 	t, err := f.r.Read(ctx)

@@ -23,8 +23,8 @@ type LatencyCheck struct {
 	hasBaseline bool
 	block       source.Traffic
 	last        *model.Measurement
-	// before holds the baseline's per-minute p99s and after the run's per-block p99s, for
-	// the rank test of shifted.
+	// before holds the baseline's per-minute p99s and after the run's last per-block p99s
+	// (the MinShiftPoints the rank test of shifted reads: a long run must not grow it).
 	before, after []float64
 }
 
@@ -104,6 +104,9 @@ func (c *LatencyCheck) Run(ctx context.Context) model.Measurement {
 	c.block = source.Traffic{}
 	st := c.rule.Judge(p99, count, c.baseP99, c.hasBaseline)
 	if !math.IsNaN(p99) {
+		if len(c.after) == analysis.MinShiftPoints {
+			c.after = append(c.after[:0], c.after[1:]...)
+		}
 		c.after = append(c.after, p99)
 	}
 	if !math.IsNaN(p99) {

@@ -108,10 +108,12 @@ func (p *PromTraffic) Read(ctx context.Context) (source.Traffic, error) {
 	if err != nil && !errors.Is(err, source.ErrNoData) {
 		return source.Traffic{}, err
 	}
-	var t source.Traffic
 	// The newest sample's time: an instant query answers at `now` with whatever was last
-	// scraped, so the data's own time is what a rate must divide by. Without it the time of
-	// reading stands in, as for a direct scrape.
+	// scraped, so the data's own time is what a rate must divide by. Without it, `now`, the
+	// time the counters were read at, stands in: not when the read ended, which a backend
+	// hanging on this last query puts a whole timeout later (a rate divided by that is a
+	// traffic drop that never happened).
+	t := source.Traffic{At: now}
 	if ts, err := p.q.Query(ctx, p.newest, now); err == nil && len(ts) > 0 && ts[0].Value > 0 {
 		t.At = time.UnixMilli(int64(math.Round(ts[0].Value * 1000)))
 	}

@@ -51,8 +51,8 @@ func assign(c *Config, in Input, text string) error {
 		// environment comes first in the table, so auto can read it here.
 		env := strings.ToLower(c.Environment)
 		c.Sinks.ProductionEnvironment = text == "true" || text == "auto" && (env == "production" || env == "prod" || env == "live")
-	case "health_url", "live_url", "info_url", "version_field", "smoke_tests":
-		// Read when the checks are built.
+	case "health_url", "live_url", "info_url", "version_field", "smoke_tests", "ca_cert":
+		// Read when the checks are built; ca_cert by caCert.
 	case "http_headers":
 		h, err := parseHeaders(text)
 		if err != nil {

@@ -6,6 +6,7 @@
 package config
 
 import (
+	"crypto/x509"
 	"net/http"
 	"time"
 
@@ -41,6 +42,11 @@ type Config struct {
 	MaxProbeErrors int
 	HTTPHeaders    http.Header
 	HTTPTimeout    time.Duration
+	// CACertPath is ca_cert when it names a PEM file, which the caller reads (this
+	// package reads no files) with ParseCACert into CACerts.
+	CACertPath string
+	// CACerts are trusted besides the system roots by every HTTP client of the run.
+	CACerts []*x509.Certificate
 	// Checks are every check to run, from the inputs first, then the config file's list.
 	Checks     []Check
 	ReportPath string

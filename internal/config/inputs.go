@@ -107,6 +107,8 @@ var inputs = []Input{
 		Description: "One `Name: value` per line, sent to every HTTP check; values are secrets."},
 	{Name: "http_timeout", Default: "5s", Type: TypeDuration, Feature: FeatureCore,
 		Description: "Timeout of each HTTP request; a service that does not answer in time is failing."},
+	{Name: "ca_cert", Type: TypeString, Feature: FeatureCore,
+		Description: "Certificate authority to trust besides the system's, as PEM content or the path of a PEM file: for a service, Prometheus, metrics_url or a sink behind a private CA."},
 	{Name: "persistence", Default: "2", Type: TypeCount, Feature: FeatureCore,
 		Description: "Consecutive breaches before a warning or critical breach counts (emergencies count at once)."},
 	{Name: "max_probe_errors", Default: "3", Type: TypeCount, Feature: FeatureCore,

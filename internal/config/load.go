@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/deploywatch/deploywatch/internal/model"
+	"github.com/deploywatch/deploywatch/internal/redact"
 )
 
 // Sources are the layers a configuration is built from.
@@ -69,6 +70,7 @@ func Load(src Sources) (*Config, []string, error) {
 		}
 	}
 	c.Secrets = Secrets(src)
+	ps = append(ps, caCert(c, vals["ca_cert"])...)
 	applyComputedDefaults(c, src.Context)
 	ps = append(ps, buildChecks(c, vals, src.File)...)
 	ps = append(ps, buildMetricChecks(c, vals, src.File)...)
@@ -82,19 +84,33 @@ func Load(src Sources) (*Config, []string, error) {
 	return c, warnings, nil
 }
 
-// secretParts returns what must be masked of a secret input: the whole value, and for
-// headers each value on its own.
+// secretParts returns what must be masked of a secret input: the whole value, for
+// headers each value on its own, and for a kubeconfig each credential on its own (the
+// runner masks exact text: "token: X" masked does not mask X printed bare).
 func secretParts(in Input, text string) []string {
 	parts := []string{strings.TrimSpace(text)}
-	if in.Name == "http_headers" || in.Name == "prometheus_headers" {
+	switch in.Name {
+	case "http_headers", "prometheus_headers":
 		for _, l := range splitLines(text) {
 			if _, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(v) != "" {
 				parts = append(parts, strings.TrimSpace(v))
 			}
 		}
+	case "kubeconfig":
+		for _, l := range splitLines(text) {
+			k, v, ok := strings.Cut(l, ":")
+			v = strings.Trim(strings.TrimSpace(v), `"',`)
+			if ok && kubeCredentials[strings.Trim(k, `"' `)] && v != "" {
+				parts = append(parts, v)
+			}
+		}
 	}
 	return parts
 }
+
+// kubeCredentials are the kubeconfig keys (YAML or JSON) whose values are credentials.
+var kubeCredentials = map[string]bool{"token": true, "client-key-data": true, "password": true,
+	"id-token": true, "refresh-token": true, "access-token": true, "client-secret": true}
 
 func applyComputedDefaults(c *Config, rc model.RunContext) {
 	// GitLab has no job summary and no step outputs: the files its artifacts reports read
@@ -147,13 +163,15 @@ func Secrets(src Sources) []string {
 	return out
 }
 
-// urlPasswords finds the passwords of URLs with userinfo in text.
+// urlPasswords finds the passwords of URLs with userinfo in text, and their Basic
+// credentials.
 func urlPasswords(text string) []string {
 	var out []string
 	for _, f := range strings.Fields(text) {
 		if u, err := ParseHTTPURL(f); err == nil && u.User != nil {
 			if p, ok := u.User.Password(); ok && p != "" {
-				out = append(out, p)
+				// A service may echo the Authorization header the client derives from it.
+				out = append(out, p, redact.BasicCredentials(u.User.Username(), p))
 			}
 		}
 	}

@@ -1,15 +1,21 @@
 package kube
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
+	authorizationv1 "k8s.io/api/authorization/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -64,6 +70,7 @@ func NewClient(o AccessOptions) (*Client, error) {
 	if o.UserAgent != "" {
 		cfg.UserAgent = o.UserAgent
 	}
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return boundedTransport{base: rt} })
 	if cfg.QPS == 0 {
 		// client-go's default (5/s, burst 10) would queue the preflight's reviews and the
 		// pod checks behind its own rate limiter; kubectl allows 50/s too.
@@ -230,4 +237,51 @@ func accessInCluster(o AccessOptions, getenv func(string) string) (*rest.Config,
 func accessFileExists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
+}
+
+// requestTimeout bounds every API request but a watch or a followed log: the API server
+// answers in milliseconds, and a request it holds (overloaded, behind a stuck proxy) must
+// cost a probe error, never the run. Watches stay open; the rollout follower reads the
+// workload again now and then in case its watch stalls.
+const requestTimeout = 10 * time.Second
+
+// boundedTransport applies requestTimeout, through the request's context so that reading
+// the answer counts too; the context is released with the body.
+type boundedTransport struct{ base http.RoundTripper }
+
+func (t boundedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	q := r.URL.Query()
+	if q.Get("watch") == "true" || q.Get("watch") == "1" || q.Get("follow") == "true" {
+		return t.base.RoundTrip(r)
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
+	resp, err := t.base.RoundTrip(r.WithContext(ctx))
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	resp.Body = releasingBody{ReadCloser: resp.Body, release: cancel}
+	return resp, nil
+}
+
+type releasingBody struct {
+	io.ReadCloser
+	release context.CancelFunc
+}
+
+func (b releasingBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.release()
+	return err
+}
+
+// accessReview asks the API server whether the credentials may do what review describes,
+// trying again while the server answers a transient error.
+func accessReview(ctx context.Context, c kubernetes.Interface, review *authorizationv1.SelfSubjectAccessReview) (*authorizationv1.SelfSubjectAccessReview, error) {
+	var got *authorizationv1.SelfSubjectAccessReview
+	err := retryTransient(ctx, func() (err error) {
+		got, err = c.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, review, metav1.CreateOptions{})
+		return err
+	})
+	return got, err
 }

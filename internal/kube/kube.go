@@ -6,8 +6,14 @@
 package kube
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"strings"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 )
 
 // Kinds of workload deploywatch follows.
@@ -68,4 +74,35 @@ func validName(s string) bool {
 		}
 	}
 	return true
+}
+
+// retryTransient calls fn until it succeeds, fails in a way another try cannot change, or
+// ctx ends: one 5xx or 429 from a busy API server must not stop a run that has barely
+// started.
+func retryTransient(ctx context.Context, fn func() error) error {
+	wait := 200 * time.Millisecond
+	for {
+		err := fn()
+		if err == nil || !transientAPIError(err) {
+			return err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		wait = min(2*wait, 2*time.Second)
+	}
+}
+
+// transientAPIError reports an answer of the API server worth another try: a 5xx or a 429.
+func transientAPIError(err error) bool {
+	var s apierrors.APIStatus
+	if !errors.As(err, &s) {
+		return false
+	}
+	code := s.Status().Code
+	return code >= http.StatusInternalServerError || code == http.StatusTooManyRequests
 }

@@ -47,10 +47,11 @@ type Pods struct {
 
 	mu sync.Mutex
 	// snapMu serialises snapshots, so the checks of a round share one.
-	snapMu sync.Mutex
-	fresh  time.Duration
-	last   PodReport
-	lastAt time.Time
+	snapMu  sync.Mutex
+	fresh   time.Duration
+	last    PodReport
+	lastErr error
+	lastAt  time.Time
 	// base holds the restart count of each container of a pod that predates the start, as
 	// first observed: restarts are counted from there.
 	base map[restartKey]int32
@@ -131,12 +132,12 @@ func (p *Pods) Snapshot(ctx context.Context) (PodReport, error) {
 	p.snapMu.Lock()
 	defer p.snapMu.Unlock()
 	if !p.lastAt.IsZero() && time.Since(p.lastAt) < p.fresh {
-		return p.last, nil
+		return p.last, p.lastErr
 	}
 	r, err := p.snapshot(ctx)
-	if err == nil {
-		p.last, p.lastAt = r, time.Now()
-	}
+	// A failure is shared too: the next check of the round must not wait out the same
+	// stuck request again.
+	p.last, p.lastErr, p.lastAt = r, err, time.Now()
 	return r, err
 }
 

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	authorizationv1 "k8s.io/api/authorization/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 )
 
@@ -187,7 +186,7 @@ func Preflight(ctx context.Context, c kubernetes.Interface, t Target, features [
 		review := &authorizationv1.SelfSubjectAccessReview{
 			Spec: authorizationv1.SelfSubjectAccessReviewSpec{ResourceAttributes: attrs},
 		}
-		got, err := c.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, review, metav1.CreateOptions{})
+		got, err := accessReview(ctx, c, review)
 		if err != nil {
 			return nil, fmt.Errorf("access review of %s: %w", n.perm, err)
 		}

@@ -24,6 +24,7 @@ type Follower struct {
 	target  Target
 	mu      sync.Mutex
 	status  RolloutStatus
+	rv      string // resourceVersion of the object status was read from
 	err     error
 	changed chan struct{}
 	done    chan struct{}
@@ -101,7 +102,11 @@ func Follow(ctx context.Context, c kubernetes.Interface, t Target) (*Follower, e
 	if err != nil {
 		return nil, err
 	}
-	obj, err := api.get(ctx)
+	// A busy API server's 5xx is tried again, within the budget of a preflight.
+	var obj runtime.Object
+	rctx, cancel := context.WithTimeout(ctx, 2*requestTimeout)
+	err = retryTransient(rctx, func() (err error) { obj, err = api.get(rctx); return err })
+	cancel()
 	if err != nil {
 		return nil, workloadReadErr(t, err)
 	}
@@ -109,6 +114,7 @@ func Follow(ctx context.Context, c kubernetes.Interface, t Target) (*Follower, e
 	f := &Follower{
 		target:  t,
 		status:  st,
+		rv:      resourceVersion(obj),
 		changed: make(chan struct{}, 1),
 		done:    make(chan struct{}),
 		stopped: make(chan struct{}),
@@ -153,6 +159,7 @@ func Follow(ctx context.Context, c kubernetes.Interface, t Target) (*Follower, e
 			}
 		}
 	})
+	wg.Go(func() { f.poll(runCtx, api) })
 	go func() {
 		wg.Wait()
 		close(f.stopped)
@@ -170,8 +177,14 @@ func (f *Follower) observe(api workloadAPI, obj any) {
 	if !ok {
 		return
 	}
+	rv := resourceVersion(obj)
 	f.mu.Lock()
-	if f.err != nil || st == f.status {
+	if f.err != nil || olderVersion(rv, f.rv) {
+		f.mu.Unlock()
+		return
+	}
+	f.rv = rv
+	if st == f.status {
 		f.mu.Unlock()
 		return
 	}

@@ -37,6 +37,10 @@ type Options struct {
 	// StartedAt is the start of monitoring, the origin of every offset in Plan; zero means
 	// now. A start in the past (mode monitor after mode start) resumes at the right offset.
 	StartedAt time.Time
+	// Origin, when set, is when the plan's offsets count from (zero means StartedAt). A run
+	// that spent time before monitoring (preflight, announcing the deployment to a slow
+	// sink) sets it to the moment monitoring begins: that time must not cost it rounds.
+	Origin time.Time
 	// Rollout, when set, is waited for first (the rollout phase); the plan then counts from
 	// the moment the new version is rolled out. RolloutChecks run during the rollout as well
 	// as after it: pod signals exist long before the rollout ends.
@@ -85,6 +89,9 @@ func Run(ctx context.Context, o Options) model.Result {
 	}
 	r.emit(ctx, model.Event{Kind: model.EventStarted}, fmt.Sprintf("monitoring %d checks until +%s", len(specs), shortDuration(o.Plan.End())))
 	r.origin = r.start
+	if !o.Origin.IsZero() {
+		r.origin = o.Origin
+	}
 	if o.Rollout != nil {
 		switch outcome := r.rollout(ctx); outcome {
 		case rolloutCancelled:

@@ -48,6 +48,10 @@ func (r *runner) rollout(ctx context.Context) rolloutOutcome {
 			return rolloutFailed
 		case isClosed(r.o.Rollout.Done()) && r.rolloutPassed():
 			return rolloutDone
+		case isClosed(r.o.Rollout.Done()) && r.rolloutGaveUp():
+			// Over without passing and out of probe budget (the workload was deleted):
+			// nothing will change before the timeout, so the run ends now, inconclusive.
+			return rolloutFailed
 		}
 		lastRound := time.Now()
 		tick := time.NewTimer(r.o.Plan.Interval)
@@ -102,6 +106,17 @@ func (r *runner) rolloutPassed() bool {
 	for _, c := range r.eval.Checks() {
 		if c.Spec.Name == name {
 			return c.Last != nil && c.Last.Outcome == model.OutcomePass
+		}
+	}
+	return false
+}
+
+// rolloutGaveUp reports whether the rollout check's probe errors exhausted their budget.
+func (r *runner) rolloutGaveUp() bool {
+	name := r.o.Rollout.Spec().Name
+	for _, f := range r.eval.Findings() {
+		if f.Check == name && f.Type == model.FindingProbeError && f.Active {
+			return true
 		}
 	}
 	return false

@@ -1,6 +1,7 @@
 package redact
 
 import (
+	"encoding/base64"
 	"net/url"
 	"strings"
 )
@@ -93,7 +94,8 @@ func isSecretName(name string) bool {
 }
 
 // URLSecrets lists what URL hides in raw, decoded and as written, so the same values can
-// be scrubbed from text that quotes them.
+// be scrubbed from text that quotes them. A userinfo also yields the base64 of the Basic
+// credentials an HTTP client sends from it: a service may echo its request's headers.
 func URLSecrets(raw string) []string {
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -101,11 +103,13 @@ func URLSecrets(raw string) []string {
 	}
 	var out []string
 	if u.User != nil {
-		if p, ok := u.User.Password(); ok {
+		p, ok := u.User.Password()
+		if ok {
 			out = append(out, p)
 		} else {
 			out = append(out, u.User.Username())
 		}
+		out = append(out, BasicCredentials(u.User.Username(), p))
 	}
 	for _, q := range []string{u.RawQuery, u.EscapedFragment()} {
 		for _, p := range strings.Split(q, "&") {
@@ -125,4 +129,9 @@ func URLSecrets(raw string) []string {
 		}
 	}
 	return out
+}
+
+// BasicCredentials is the base64 of user:password, as sent in "Authorization: Basic".
+func BasicCredentials(user, password string) string {
+	return base64.StdEncoding.EncodeToString([]byte(user + ":" + password))
 }

@@ -2,6 +2,7 @@ package sink
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/http"
@@ -117,10 +118,18 @@ func RetryAfter(h http.Header, now time.Time) time.Duration {
 }
 
 // transportError classifies a request that got no answer. Timeouts and refused or reset
-// connections are worth another try; the run's own cancellation is not.
+// connections are worth another try; the run's own cancellation is not; a certificate
+// that cannot be verified turns the sink off (ca_cert trusts a private CA).
 func transportError(op string, err error) *Error {
 	e := &Error{Op: op, Err: err}
-	if !errors.Is(err, context.Canceled) {
+	var certErr *tls.CertificateVerificationError
+	switch {
+	case errors.Is(err, context.Canceled):
+	case errors.As(err, &certErr):
+		// The endpoint's certificate will not change during the run: every later event
+		// would fail the same way, after retries that only hold up the pipeline.
+		e.Disable = true
+	default:
 		e.Retry = true
 	}
 	return e

@@ -87,8 +87,9 @@ func Do(ctx context.Context, c *http.Client, r Request, out any) error {
 	}
 	defer resp.Body.Close()
 	answer, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
-	// Drain what is left so the connection is reused.
-	_, _ = io.Copy(io.Discard, resp.Body)
+	// Drain a little more so the connection is reused; an answer longer still (an endless
+	// stream) is cut off by closing the connection instead of being read to its end.
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxAnswer))
 	if e := Classify(r.Op, resp.StatusCode, resp.Header, Detail([]byte(scrub(string(answer), req))), time.Now()); e != nil {
 		return e
 	}

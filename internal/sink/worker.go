@@ -24,7 +24,10 @@ type worker struct {
 	lastSent time.Time
 	// peak is the highest severity of the findings a snapshotter has shown so far.
 	peak model.Severity
-	wake chan struct{}
+	// abort cancels the send under way when it is a snapshot, which the final event makes
+	// stale; nil otherwise.
+	abort context.CancelFunc
+	wake  chan struct{}
 }
 
 func (w *worker) lock()   { w.mu.Lock() }
@@ -34,6 +37,11 @@ func (w *worker) enqueue(ev Event) {
 	w.lock()
 	if !w.closed && !w.disabled {
 		w.queue = append(w.queue, ev)
+		if ev.Kind == KindFinished && w.abort != nil {
+			// The snapshot being sent says less than the final event: a hung request must
+			// not hold the final status up, least of all in a cancelled run's short budget.
+			w.abort()
+		}
 	}
 	w.unlock()
 	w.poke()
@@ -187,7 +195,10 @@ func (w *worker) deliver(ctx context.Context, ev Event) bool {
 	}
 	name := w.s.Name()
 	for attempt := 1; ; attempt++ {
-		retry, err := w.send(ctx, w.d.withHandles(ev))
+		sctx, done := w.sendContext(ctx, ev)
+		retry, err := w.send(sctx, w.d.withHandles(ev))
+		superseded := sctx.Err() != nil && ctx.Err() == nil
+		done()
 		if err == nil {
 			if a, ok := w.s.(Announcer); ok {
 				w.d.merge(a.Handles())
@@ -198,6 +209,10 @@ func (w *worker) deliver(ctx context.Context, ev Event) bool {
 				w.peak = max(w.peak, FindingSeverity(f))
 			}
 			w.unlock()
+			return true
+		}
+		if superseded {
+			// Aborted for the final event, which is queued: nothing is lost.
 			return true
 		}
 		var se *Error
@@ -255,6 +270,29 @@ func (w *worker) sleep(ctx context.Context, d time.Duration, ev Event) sleepOutc
 				return sleptSuperseded
 			}
 		}
+	}
+}
+
+// sendContext is the context of one send of ev: for a snapshotter's snapshot event one
+// that the final event's arrival cancels (see enqueue). done releases it.
+func (w *worker) sendContext(ctx context.Context, ev Event) (context.Context, func()) {
+	if w.snap == nil || !ev.Kind.snapshot() {
+		return ctx, func() {}
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	w.lock()
+	w.abort = cancel
+	for _, later := range w.queue {
+		if later.Kind == KindFinished {
+			cancel()
+		}
+	}
+	w.unlock()
+	return sctx, func() {
+		w.lock()
+		w.abort = nil
+		w.unlock()
+		cancel()
 	}
 }
 

@@ -45,7 +45,15 @@ type Options struct {
 	Client *http.Client
 	// UserAgent, when set, replaces Go's default User-Agent.
 	UserAgent string
+	// MaxAnswer bounds the body of one answer; zero means DefaultMaxAnswer. The API
+	// library reads a body whole into memory: a runaway query, or a proxy streaming
+	// without end, must cost an error, not the runner's memory.
+	MaxAnswer int64
 }
+
+// DefaultMaxAnswer bounds an answer when Options.MaxAnswer is zero. The answers
+// deploywatch asks for (aggregates; a week at one point a minute) are a few MiB at most.
+const DefaultMaxAnswer = 64 << 20
 
 // Client evaluates PromQL through the HTTP API. It is safe for concurrent use.
 type Client struct {
@@ -78,6 +86,10 @@ func New(o Options) (*Client, error) {
 		token:     o.Token,
 		headers:   o.Headers.Clone(),
 		userAgent: o.UserAgent,
+		maxAnswer: o.MaxAnswer,
+	}
+	if tr.maxAnswer <= 0 {
+		tr.maxAnswer = DefaultMaxAnswer
 	}
 	secrets := append(redact.URLSecrets(o.URL), o.Token)
 	for _, vs := range o.Headers {

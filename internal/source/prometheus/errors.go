@@ -71,6 +71,10 @@ func cause(err error) error {
 // timeout the per-query limit that applied.
 func classify(base string, a answer, err error, timeout time.Duration) (Kind, string) {
 	var apiErr *v1.Error
+	var tooLarge *tooLargeError
+	if errors.As(err, &tooLarge) {
+		return Failed, fmt.Sprintf("Prometheus at %s sent an %s (HTTP %d); it was not read", base, tooLarge, a.status)
+	}
 	if a.status == 0 || !errors.As(err, &apiErr) {
 		return Unreachable, fmt.Sprintf("cannot reach Prometheus at %s: %s", base, transportReason(err, timeout))
 	}

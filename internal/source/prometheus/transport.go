@@ -2,8 +2,23 @@ package prometheus
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"net/http"
 )
+
+// tooLargeError is the read error of an answer past the limit.
+type tooLargeError struct{ limit int64 }
+
+func (e *tooLargeError) Error() string { return "answer larger than " + byteSize(e.limit) }
+
+// byteSize writes n as "64 MiB" when it is a whole number of MiB, else in bytes.
+func byteSize(n int64) string {
+	if n >= 1<<20 && n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
 
 // authTransport adds the credentials and extra headers to each request, and notes what
 // answered in the request's context so errors can say it.
@@ -17,6 +32,7 @@ type authTransport struct {
 	token     string
 	headers   http.Header
 	userAgent string
+	maxAnswer int64
 }
 
 // RoundTrip sends a copy of req with the credentials; the caller's request is untouched.
@@ -43,6 +59,9 @@ func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		r.Header.Set("User-Agent", t.userAgent)
 	}
 	resp, err := t.next.RoundTrip(r)
+	if resp != nil && resp.Body != nil {
+		resp.Body = &limitedBody{rc: resp.Body, left: t.maxAnswer, limit: t.maxAnswer}
+	}
 	if a, ok := r.Context().Value(answerKey{}).(*answer); ok {
 		a.path = r.URL.Path
 		if resp != nil {
@@ -78,3 +97,24 @@ func withAnswer(ctx context.Context) (context.Context, *answer) {
 	a := &answer{}
 	return context.WithValue(ctx, answerKey{}, a), a
 }
+
+// limitedBody fails a read past limit with a *tooLargeError; one byte more than the limit
+// tells an answer of exactly limit bytes from a larger one.
+type limitedBody struct {
+	rc          io.ReadCloser
+	left, limit int64
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	if int64(len(p)) > b.left+1 {
+		p = p[:b.left+1]
+	}
+	n, err := b.rc.Read(p)
+	b.left -= int64(n)
+	if b.left < 0 {
+		return 0, &tooLargeError{limit: b.limit}
+	}
+	return n, err
+}
+
+func (b *limitedBody) Close() error { return b.rc.Close() }
