@@ -54,7 +54,7 @@ func TestFaultService(t *testing.T) {
 		{name: "invalid_json_on_info", path: "/health/info", fault: svcBrokenJSON,
 			want: svcWant{exit: 3, status: "inconclusive", texts: []string{"info response is not JSON"}}},
 		{name: "tls_unknown_ca", tls: "untrusted",
-			want: svcWant{exit: 3, status: "inconclusive", texts: []string{"certificate signed by unknown authority; the service's CA is not trusted"}}},
+			want: svcWant{exit: 3, status: "inconclusive", texts: []string{"certificate signed by unknown authority; the service's CA is not trusted (add it with ca_cert)"}}},
 		{name: "tls_ca_cert_pem", tls: "ca_cert", want: svcWant{exit: 0, status: "healthy"}},
 		{name: "tls_ca_cert_file", tls: "ca_cert_file", want: svcWant{exit: 0, status: "healthy"}},
 	}

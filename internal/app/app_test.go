@@ -166,6 +166,19 @@ func TestConfigFile(t *testing.T) {
 		!strings.Contains(missing.stderr.String(), `config "nope.yml" (from INPUT_CONFIG): cannot be read: no such file or directory`) {
 		t.Errorf("missing file: exit %d, %s", code, missing.stderr.String())
 	}
+	// A broken file does not hide the problems of the inputs and flags beside it, nor
+	// add the ones that only echo it ("checks: none configured").
+	both := newTestEnv(t, map[string]string{"INPUT_CONFIG": "nope.yml", "INPUT_INTERVAL": "5"})
+	code := both.run(t.Context(), "validate", "--fail-on", "fatal")
+	got := both.stderr.String()
+	for _, want := range []string{`config "nope.yml" (from INPUT_CONFIG): cannot be read`, `interval "5" (from INPUT_INTERVAL): needs a unit`, `fail_on "fatal" (from flag --fail-on)`} {
+		if code != ExitInvalid || !strings.Contains(got, want) {
+			t.Errorf("exit %d, errors lack %q:\n%s", code, want, got)
+		}
+	}
+	if strings.Contains(got, "none configured") {
+		t.Errorf("errors echo the broken file:\n%s", got)
+	}
 }
 
 func TestStartAndFinishModes(t *testing.T) {

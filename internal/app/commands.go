@@ -27,13 +27,7 @@ func validateCommand(env Env, args []string) int {
 	}
 	r := redact.New(config.Secrets(src)...)
 	p := redacting{p: local.New(local.Options{Stdout: env.Stderr}), r: r}
-	if err != nil {
-		return invalid(p, err)
-	}
-	cfg, warnings, err := config.Load(src)
-	if err == nil {
-		err = loadCACert(cfg, env.Dir)
-	}
+	cfg, warnings, err := loadConfig(src, err, env.Dir)
 	if err != nil {
 		return invalid(p, err)
 	}

@@ -42,13 +42,7 @@ func runCommand(ctx context.Context, env Env, cmd string, args []string) int {
 	}
 	rp := redacting{p: p, r: redact.New(secrets...)}
 	defer rp.flush()
-	if srcErr != nil {
-		return invalid(rp, srcErr)
-	}
-	cfg, warnings, err := config.Load(src)
-	if err == nil {
-		err = loadCACert(cfg, env.Dir)
-	}
+	cfg, warnings, err := loadConfig(src, srcErr, env.Dir)
 	if err != nil {
 		return invalid(rp, err)
 	}

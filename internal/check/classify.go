@@ -130,7 +130,7 @@ func classifyCertificate(err error) (failure, bool) {
 	var unknown x509.UnknownAuthorityError
 	if errors.As(err, &unknown) {
 		return failure{kind: failProbe,
-			reason: "certificate signed by unknown authority; the service's CA is not trusted"}, true
+			reason: "certificate signed by unknown authority; the service's CA is not trusted (add it with ca_cert)"}, true
 	}
 	var hostErr x509.HostnameError
 	if errors.As(err, &hostErr) {

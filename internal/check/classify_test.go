@@ -77,7 +77,7 @@ func TestClassify(t *testing.T) {
 			Err: &net.OpError{Op: "dial", Err: &os.SyscallError{Syscall: "connect", Err: syscall.ECONNREFUSED}}}),
 			requestState{}, failure{failProbe, "proxy unreachable: dial: connect: connection refused"}},
 		{"unknown_authority", wrap(&tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}), requestState{},
-			failure{failProbe, "certificate signed by unknown authority; the service's CA is not trusted"}},
+			failure{failProbe, "certificate signed by unknown authority; the service's CA is not trusted (add it with ca_cert)"}},
 		{"hostname_mismatch", wrap(&tls.CertificateVerificationError{Err: x509.HostnameError{Certificate: expiredCert, Host: "api.test"}}),
 			requestState{}, failure{failProbe, "TLS certificate is not valid for host api.test"}},
 		{"certificate_expired", wrap(&tls.CertificateVerificationError{Err: x509.CertificateInvalidError{Cert: expiredCert, Reason: x509.Expired}}),

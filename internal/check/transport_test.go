@@ -119,7 +119,7 @@ func TestTransportFailures(t *testing.T) {
 				return withCreds(t, ts.URL, "/health/ready"), secretConfig(), testSpec(model.KindReadiness, model.SignalHealth)
 			},
 			want: func(shown string) model.Measurement {
-				return probeErr("GET " + shown + ": certificate signed by unknown authority; the service's CA is not trusted")
+				return probeErr("GET " + shown + ": certificate signed by unknown authority; the service's CA is not trusted (add it with ca_cert)")
 			},
 		},
 		{

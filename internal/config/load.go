@@ -1,6 +1,8 @@
 package config
 
 import (
+	"net/url"
+	"regexp"
 	"strings"
 
 	"github.com/deploywatch/deploywatch/internal/model"
@@ -147,8 +149,12 @@ func Secrets(src Sources) []string {
 			out = append(out, secretParts(in, vals[in.Name].text)...)
 		}
 	}
-	for _, name := range []string{"health_url", "live_url", "info_url", "smoke_tests", "prometheus_url", "metrics_url", "grafana_url"} {
-		out = append(out, urlPasswords(vals[name].text)...)
+	for _, in := range inputs {
+		// Every input that holds URLs: a password in any of them is a secret, valid
+		// URL or not (the problem that rejects it quotes it).
+		if in.Type == TypeURL || in.Name == "smoke_tests" || in.Name == "metrics_url" {
+			out = append(out, urlPasswords(vals[in.Name].text)...)
+		}
 	}
 	out = append(out, userinfoPassword(vals["smtp_url"].text)...)
 	if src.File != nil {
@@ -168,12 +174,20 @@ func Secrets(src Sources) []string {
 func urlPasswords(text string) []string {
 	var out []string
 	for _, f := range strings.Fields(text) {
-		if u, err := ParseHTTPURL(f); err == nil && u.User != nil {
+		if u, err := url.Parse(f); err == nil && u.User != nil {
 			if p, ok := u.User.Password(); ok && p != "" {
 				// A service may echo the Authorization header the client derives from it.
 				out = append(out, p, redact.BasicCredentials(u.User.Username(), p))
 			}
+			continue
+		}
+		// Not a URL Go can parse: take what sits between "user:" and "@" anyway.
+		if m := rawUserinfo.FindStringSubmatch(f); m != nil && m[2] != "" {
+			out = append(out, m[2])
 		}
 	}
 	return out
 }
+
+// rawUserinfo finds the password of userinfo in text that does not parse as a URL.
+var rawUserinfo = regexp.MustCompile(`//([^/@\s:]*):([^@\s/]+)@`)

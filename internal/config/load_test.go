@@ -241,4 +241,14 @@ func TestSecretsBeforeValidation(t *testing.T) {
 			t.Errorf("Secrets() = %q, missing %q", got, want)
 		}
 	}
+	// Passwords in every URL input, including ones that are not valid http(s) URLs.
+	got = Secrets(Sources{Inputs: map[string]string{
+		"environment_url": "https://u:envpass@shop.example.com", "datadog_api_url": "https://k:ddpass@api.datadoghq.eu",
+		"live_url": "ftp://u:ftppass@svc/live", "info_url": "https://u:bad%zzpass@svc/info",
+	}})
+	for _, want := range []string{"envpass", "ddpass", "ftppass", "bad%zzpass"} {
+		if !contains(got, want) {
+			t.Errorf("Secrets() = %q, missing %q", got, want)
+		}
+	}
 }

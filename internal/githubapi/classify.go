@@ -2,6 +2,7 @@ package githubapi
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -72,6 +73,12 @@ func (c *Client) classify(op string, err error, need string) *sink.Error {
 		return c.classifyGraphQL(op, gql, need, now)
 	case errors.As(err, &acc):
 		return &sink.Error{Op: op, Status: http.StatusAccepted, Retry: true, Detail: "GitHub is still preparing the answer"}
+	}
+	var certErr *tls.CertificateVerificationError
+	if errors.As(err, &certErr) {
+		// The certificate will not change during the run: no retries, the sink is off.
+		return &sink.Error{Op: op, Disable: true, Detail: "the server's certificate is not trusted (ca_cert adds a private CA)",
+			Err: scrubbedError{text: c.Scrub(err.Error()), err: err}}
 	}
 	return &sink.Error{Op: op, Retry: transient(err), Err: scrubbedError{text: c.Scrub(err.Error()), err: err}}
 }

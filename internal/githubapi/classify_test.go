@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -135,6 +136,20 @@ func TestClassifyWithoutAnswer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Run("untrusted_certificate_turns_the_sink_off", func(t *testing.T) {
+		t.Parallel()
+		srv := httptest.NewTLSServer(http.NotFoundHandler()) // a CA the client does not trust
+		t.Cleanup(srv.Close)
+		tc, err := githubapi.New(githubapi.Config{Token: githubtest.Token, APIURL: srv.URL, Repository: "acme/shop"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := tc.Classify("create deployment", calls["create_deployment"](t.Context(), tc))
+		var se *sink.Error
+		if !errors.As(got, &se) || se.Retry || !se.Disable || !strings.Contains(got.Error(), "ca_cert") {
+			t.Errorf("Classify = %v, want a final error that turns the sink off and names ca_cert", got)
+		}
+	})
 	t.Run("refused_connection_is_retried", func(t *testing.T) {
 		t.Parallel()
 		got := c.Classify("create deployment", calls["create_deployment"](t.Context(), c))

@@ -2,6 +2,7 @@ package gitlabapi
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"io"
@@ -54,6 +55,12 @@ func (c *Client) classify(op string, err error, need string) *sink.Error {
 			Detail: "404 Not Found — the project, or what was asked of it, does not exist or the token cannot see it"}
 	case errors.As(err, &resp):
 		return c.classifyResponse(op, resp, need, time.Now())
+	}
+	var certErr *tls.CertificateVerificationError
+	if errors.As(err, &certErr) {
+		// The certificate will not change during the run: no retries, the sink is off.
+		return &sink.Error{Op: op, Disable: true, Detail: "the server's certificate is not trusted (ca_cert adds a private CA)",
+			Err: scrubbedError{text: c.Scrub(err.Error()), err: err}}
 	}
 	return &sink.Error{Op: op, Retry: transient(err), Err: scrubbedError{text: c.Scrub(err.Error()), err: err}}
 }

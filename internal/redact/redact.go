@@ -64,12 +64,21 @@ func forms(s string) []string {
 		out = append(out, string(b[1:len(b)-1]))
 	}
 	out = append(out, url.QueryEscape(s), url.PathEscape(s))
-	// A multi-line secret (a kubeconfig, a header list) leaks line by line too.
-	for _, line := range strings.Split(s, "\n") {
-		out = append(out, strings.TrimSpace(line))
+	// A multi-line secret (a kubeconfig, a header list) leaks line by line too; short
+	// lines are its structure ("user:", "kind: Config"), not credentials, which the
+	// config hands over on their own.
+	if strings.Contains(s, "\n") {
+		for _, line := range strings.Split(s, "\n") {
+			if l := strings.TrimSpace(line); len(l) >= MinLineSecret {
+				out = append(out, l)
+			}
+		}
 	}
 	return out
 }
+
+// MinLineSecret is the shortest line of a multi-line secret that is masked on its own.
+const MinLineSecret = 16
 
 // String returns s with every secret replaced by Mask.
 func (r *Redactor) String(s string) string {

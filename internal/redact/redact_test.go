@@ -9,12 +9,14 @@ import (
 
 func TestString(t *testing.T) {
 	t.Parallel()
-	r := New("s3cr3t-token", "ab", "line-one-secret\nline-two-secret", `quo"te\secret`)
+	r := New("s3cr3t-token", "ab", "line-one-secret-value\nline-two-secret-value\nuser:", `quo"te\secret`)
 	tests := []struct{ in, want string }{
 		{"Authorization: Bearer s3cr3t-token", "Authorization: Bearer ***"},
 		{"short ab stays", "short ab stays"},
 		{"https://x/?t=s3cr3t-token", "https://x/?t=***"},
-		{"kubeconfig line-two-secret leaked", "kubeconfig *** leaked"},
+		{"kubeconfig line-two-secret-value leaked", "kubeconfig *** leaked"},
+		// Short lines of a multi-line secret are its structure, not credentials.
+		{"healthuser:pass", "healthuser:pass"},
 		{"nothing here", "nothing here"},
 	}
 	for _, tt := range tests {

@@ -20,6 +20,8 @@ type worker struct {
 	queue    []Event
 	closed   bool
 	disabled bool
+	// warnedDrop is set once the backlog overflowed and the run was told.
+	warnedDrop bool
 	// lastSent is when the sink last took an event, for a snapshotter's MinGap.
 	lastSent time.Time
 	// peak is the highest severity of the findings a snapshotter has shown so far.
@@ -33,9 +35,17 @@ type worker struct {
 func (w *worker) lock()   { w.mu.Lock() }
 func (w *worker) unlock() { w.mu.Unlock() }
 
+// maxQueue bounds a sink's backlog: a sink slower than the run (a chat webhook answering
+// in seconds to a flapping check) must not hold every event's report in memory.
+const maxQueue = 64
+
 func (w *worker) enqueue(ev Event) {
 	w.lock()
+	warn := false
 	if !w.closed && !w.disabled {
+		if len(w.queue) >= maxQueue && w.dropOne() && !w.warnedDrop {
+			w.warnedDrop, warn = true, true
+		}
 		w.queue = append(w.queue, ev)
 		if ev.Kind == KindFinished && w.abort != nil {
 			// The snapshot being sent says less than the final event: a hung request must
@@ -44,7 +54,24 @@ func (w *worker) enqueue(ev Event) {
 		}
 	}
 	w.unlock()
+	if warn { // outside the worker's lock: the dispatcher's is taken in there
+		w.d.warn(fmt.Sprintf("%s: is slower than the run; intermediate events were dropped, the start and the end are kept", w.s.Name()))
+	}
 	w.poke()
+}
+
+// dropOne removes the oldest intermediate event (a progress, a finding, a clearance) from
+// the backlog; the start, a rollback and the end always stay.
+func (w *worker) dropOne() bool {
+	for i, q := range w.queue {
+		switch q.Kind {
+		case KindStarted, KindResumed, KindRolledBack, KindFinished:
+			continue
+		}
+		w.queue = append(w.queue[:i], w.queue[i+1:]...)
+		return true
+	}
+	return false
 }
 
 func (w *worker) close() {

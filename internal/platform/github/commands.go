@@ -2,6 +2,7 @@ package github
 
 import (
 	"fmt"
+	"github.com/deploywatch/deploywatch/internal/redact"
 	"strings"
 	"unicode"
 
@@ -20,8 +21,13 @@ func (g *GitHub) Mask(secret string) {
 	defer g.mu.Unlock()
 	g.maskLocked(secret)
 	if strings.ContainsAny(secret, "\r\n") {
+		// The runner masks line by line. Short lines of a multi-line secret ("user:",
+		// "kind: Config") are structure, not credentials, and masking them for the rest of
+		// the job garbles ordinary text; the credentials in them are masked on their own.
 		for line := range strings.Lines(secret) {
-			g.maskLocked(strings.TrimRight(line, "\r\n"))
+			if l := strings.TrimRight(line, "\r\n"); len(strings.TrimSpace(l)) >= redact.MinLineSecret {
+				g.maskLocked(l)
+			}
 		}
 	}
 }
