@@ -2,7 +2,6 @@ package monitor
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -16,7 +15,6 @@ type fakeRollout struct {
 	start   time.Time
 	steps   []time.Duration
 	fail    bool
-	mu      sync.Mutex
 	done    chan struct{}
 	changed chan struct{}
 }

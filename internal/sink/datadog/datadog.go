@@ -15,7 +15,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/deploywatch/deploywatch/internal/model"
 	"github.com/deploywatch/deploywatch/internal/sink"
@@ -49,8 +48,6 @@ type Config struct {
 type Sink struct {
 	cfg      Config
 	endpoint string
-
-	mu sync.Mutex
 }
 
 var _ sink.Sink = (*Sink)(nil)

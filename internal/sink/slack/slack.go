@@ -15,7 +15,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"sync"
 
 	"github.com/deploywatch/deploywatch/internal/model"
 	"github.com/deploywatch/deploywatch/internal/sink"
@@ -36,8 +35,6 @@ type Config struct {
 // Sink posts one message per notable event.
 type Sink struct {
 	cfg Config
-
-	mu sync.Mutex
 }
 
 var _ sink.Sink = (*Sink)(nil)
