@@ -2,7 +2,6 @@ package app
 
 import (
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/deploywatch/deploywatch/internal/analysis/anomaly"
@@ -38,7 +37,7 @@ func (s *detectorScorer) Observe(at time.Time, v float64) check.Score {
 	}
 	value := sc.Value
 	if sc.Resting {
-		value = evidence(sc, s.cfg)
+		value = sc.Evidence
 	}
 	return check.Score{Value: value, Why: s.why(sc)}
 }
@@ -48,14 +47,6 @@ func (s *detectorScorer) Peek(at time.Time, v float64) check.Score {
 	c := *s
 	c.d = s.d.Clone()
 	return c.Observe(at, v)
-}
-
-// evidence is the score the point would have had outside the rest period.
-func evidence(sc anomaly.Score, cfg anomaly.Config) float64 {
-	if sc.Reason == anomaly.ReasonExtreme {
-		return 1
-	}
-	return min(1, max(0, -math.Log10(sc.TailProbability)/cfg.ScaleDecades))
 }
 
 // why explains a score: what kind of evidence, over how much history.

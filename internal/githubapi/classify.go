@@ -2,7 +2,6 @@ package githubapi
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -74,9 +73,7 @@ func (c *Client) classify(op string, err error, need string) *sink.Error {
 	case errors.As(err, &acc):
 		return &sink.Error{Op: op, Status: http.StatusAccepted, Retry: true, Detail: "GitHub is still preparing the answer"}
 	}
-	var certErr *tls.CertificateVerificationError
-	if errors.As(err, &certErr) {
-		// The certificate will not change during the run: no retries, the sink is off.
+	if sink.UntrustedCertificate(err) {
 		return &sink.Error{Op: op, Disable: true, Detail: "the server's certificate is not trusted (ca_cert adds a private CA)",
 			Err: scrubbedError{text: c.Scrub(err.Error()), err: err}}
 	}

@@ -2,7 +2,6 @@ package gitlabapi
 
 import (
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"io"
@@ -56,9 +55,7 @@ func (c *Client) classify(op string, err error, need string) *sink.Error {
 	case errors.As(err, &resp):
 		return c.classifyResponse(op, resp, need, time.Now())
 	}
-	var certErr *tls.CertificateVerificationError
-	if errors.As(err, &certErr) {
-		// The certificate will not change during the run: no retries, the sink is off.
+	if sink.UntrustedCertificate(err) {
 		return &sink.Error{Op: op, Disable: true, Detail: "the server's certificate is not trusted (ca_cert adds a private CA)",
 			Err: scrubbedError{text: c.Scrub(err.Error()), err: err}}
 	}

@@ -122,10 +122,9 @@ func RetryAfter(h http.Header, now time.Time) time.Duration {
 // that cannot be verified turns the sink off (ca_cert trusts a private CA).
 func transportError(op string, err error) *Error {
 	e := &Error{Op: op, Err: err}
-	var certErr *tls.CertificateVerificationError
 	switch {
 	case errors.Is(err, context.Canceled):
-	case errors.As(err, &certErr):
+	case UntrustedCertificate(err):
 		// The endpoint's certificate will not change during the run: every later event
 		// would fail the same way, after retries that only hold up the pipeline.
 		e.Disable = true
@@ -133,6 +132,14 @@ func transportError(op string, err error) *Error {
 		e.Retry = true
 	}
 	return e
+}
+
+// UntrustedCertificate reports whether a request failed because the server's certificate
+// could not be verified. It will not change during the run: every later call would fail
+// the same way, so a sink turns itself off rather than retry (ca_cert trusts a private CA).
+func UntrustedCertificate(err error) bool {
+	var certErr *tls.CertificateVerificationError
+	return errors.As(err, &certErr)
 }
 
 // RequestedWait is the wait err asks for before a retry (a server's Retry-After), if any.

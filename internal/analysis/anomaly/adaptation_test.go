@@ -31,8 +31,8 @@ func TestLevelShift(t *testing.T) {
 		t.Errorf("alarms after the first at %v, want one alarm for the shift", a)
 	}
 	for i := onset + 1; i <= onset+cfg.RestPoints; i++ {
-		if s := scores[i]; s.Resting && s.Value != cfg.Threshold*restFactor {
-			t.Errorf("point %d resting at %v, want %v", i, s.Value, cfg.Threshold*restFactor)
+		if s := scores[i]; s.Resting && (s.Value != cfg.Threshold*restFactor || s.Evidence < cfg.Threshold) {
+			t.Errorf("point %d resting at %v with evidence %v, want %v and the evidence at or over the threshold", i, s.Value, s.Evidence, cfg.Threshold*restFactor)
 		}
 	}
 	// Learned: the last day is quiet. Its scores stay a little above the pre-shift ones

@@ -53,8 +53,9 @@ type Score struct {
 	// History is the number of points the judgement rests on.
 	History int
 	// Resting is set while the detector rests after an alarm: Value is then held under
-	// the threshold.
-	Resting bool
+	// the threshold, and Evidence keeps what the point scored on its own.
+	Resting  bool
+	Evidence float64
 }
 
 // Detector scores a series one point at a time. It is pure (no clock, no I/O: times
@@ -179,7 +180,7 @@ func (d *Detector) rester(s *Score) {
 	if d.rest > 0 {
 		d.rest--
 		if s.Value >= d.cfg.Threshold {
-			s.Value, s.Resting = d.cfg.Threshold*restFactor, true
+			s.Evidence, s.Value, s.Resting = s.Value, d.cfg.Threshold*restFactor, true
 		}
 		return
 	}
