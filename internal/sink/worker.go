@@ -39,6 +39,10 @@ func (w *worker) unlock() { w.mu.Unlock() }
 // in seconds to a flapping check) must not hold every event's report in memory.
 const maxQueue = 64
 
+// abortGrace is how long a snapshot request under way may still finish once the final
+// event is waiting behind it.
+const abortGrace = time.Second
+
 func (w *worker) enqueue(ev Event) {
 	w.lock()
 	warn := false
@@ -50,7 +54,10 @@ func (w *worker) enqueue(ev Event) {
 		if ev.Kind == KindFinished && w.abort != nil {
 			// The snapshot being sent says less than the final event: a hung request must
 			// not hold the final status up, least of all in a cancelled run's short budget.
-			w.abort()
+			// It gets abortGrace first: a request cut while the server applies it could
+			// land after the final one (a deployment's last status would then read
+			// "in progress"); one that answers in time keeps the order.
+			time.AfterFunc(abortGrace, w.abort)
 		}
 	}
 	w.unlock()
