@@ -98,7 +98,7 @@ lint-metadata:
 
 # shellcheck (Debian's package) checks the release and image scripts, and actionlint runs
 # it on every run: block of the workflows, steps that only run on GitHub included.
-SHELL_SCRIPTS := .ci/run scripts/image/test-image.sh scripts/release/github-release.sh scripts/gitlab/publish-from-mirror.sh
+SHELL_SCRIPTS := .ci/run scripts/image/test-image.sh scripts/release/github-release.sh scripts/gitlab/publish-from-mirror.sh scripts/gitlab/publish-component.sh
 shellcheck:
 	@command -v shellcheck >/dev/null || { \
 	  echo "installing shellcheck (Debian package)"; \

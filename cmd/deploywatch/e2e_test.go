@@ -165,7 +165,18 @@ func writeEvent(t *testing.T, path string) {
 	if err := json.Unmarshal(data, &ev); err != nil {
 		t.Fatal(err)
 	}
-	ev["pull_request"].(map[string]any)["head"].(map[string]any)["sha"] = newRelease.Commit
+	pr := ev["pull_request"].(map[string]any)
+	pr["head"].(map[string]any)["sha"] = newRelease.Commit
+	// The payload's repositories are the run's (GITHUB_REPOSITORY): a head repository of
+	// another name is a pull request from a fork, which reports nothing on GitHub.
+	for _, repo := range []any{ev["repository"], pr["head"].(map[string]any)["repo"], pr["base"].(map[string]any)["repo"]} {
+		if r, ok := repo.(map[string]any); ok {
+			r["full_name"], r["name"] = "acme/shop", "shop"
+			if o, ok := r["owner"].(map[string]any); ok {
+				o["login"] = "acme"
+			}
+		}
+	}
 	out, _ := json.Marshal(ev)
 	if err := os.WriteFile(path, out, 0o644); err != nil {
 		t.Fatal(err)
@@ -326,4 +337,76 @@ func (b *lockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// TestForkPullRequest runs the binary on a pull_request event from a fork, whose
+// GITHUB_TOKEN GitHub makes read-only: the run reports nothing on GitHub, without trying
+// (no call at all), says so in one warning, and its verdict and exit code are the
+// service's, as on any other run.
+func TestForkPullRequest(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		fault      demo.Fault
+		wantExit   int
+		wantStatus string
+	}{
+		{name: "healthy", fault: demo.FaultNone, wantExit: 0, wantStatus: "healthy"},
+		{name: "failed", fault: demo.FaultReadiness, wantExit: 1, wantStatus: "failed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			svc := service(t)
+			s := newStep(t, standardInputs(svc.URL()))
+			fromFork(t, s, "mallory/shop")
+			svc.SetFault(tt.fault)
+			s.start()
+			code := s.wait(30 * time.Second)
+			log := s.stdout.String()
+			if outs := s.outputs(); code != tt.wantExit || outs["status"] != tt.wantStatus {
+				t.Fatalf("exit %d status %q, want %d %q\n%s", code, outs["status"], tt.wantExit, tt.wantStatus, log)
+			}
+			if calls := s.github.Calls(); len(calls) != 0 {
+				t.Errorf("%d GitHub calls, want none: %+v", len(calls), calls)
+			}
+			warnings, _ := s.report()["warnings"].([]any)
+			if len(warnings) != 1 || !strings.Contains(fmt.Sprint(warnings[0]), "pull request #42 comes from the fork mallory/shop") ||
+				!strings.Contains(fmt.Sprint(warnings[0]), "deployments: write, pull-requests: write") {
+				t.Errorf("report warnings %q, want the one about the fork", warnings)
+			}
+			if n := strings.Count(log, "comes from the fork mallory/shop"); n != 1 {
+				t.Errorf("the fork warning is in the log %d times, want once:\n%s", n, log)
+			}
+			s.noSecrets()
+		})
+	}
+}
+
+// fromFork rewrites the step's event payload as a pull request whose head is in repo.
+func fromFork(t *testing.T, s *step, repo string) {
+	t.Helper()
+	var path string
+	for _, kv := range s.cmd.Env {
+		if v, ok := strings.CutPrefix(kv, "GITHUB_EVENT_PATH="); ok {
+			path = v
+		}
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev map[string]any
+	if err := json.Unmarshal(data, &ev); err != nil {
+		t.Fatal(err)
+	}
+	head := ev["pull_request"].(map[string]any)["head"].(map[string]any)
+	head["repo"] = map[string]any{"full_name": repo, "fork": true}
+	out, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, out, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }

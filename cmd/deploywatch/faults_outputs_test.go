@@ -157,13 +157,20 @@ func TestFaultOutputValues(t *testing.T) {
 			for i := range 150 {
 				smoke = append(smoke, fmt.Sprintf("GET %s/api/v1/endpoint-with-a-long-name-%03d/%s", svc.url, i, strings.Repeat("x", 100)))
 			}
-			s := newStep(t, map[string]string{"health_url": svc.url + "/health", "smoke_tests": strings.Join(smoke, "\n"),
-				"schedule": "1s,2s", "interval": "300ms", "cooldown": "1s", "http_timeout": "5s"})
+			// A failure at fail_on ends the run at once, its round's other probes cancelled:
+			// the 150 failing smoke tests are critical, below fail_on, so each is judged and
+			// becomes a finding; the run then fails when readiness stops taking connections.
+			health := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+			t.Cleanup(health.Close)
+			s := newStep(t, map[string]string{"health_url": health.URL + "/health", "smoke_tests": strings.Join(smoke, "\n"),
+				"fail_on": "emergency", "schedule": "1s,2s", "interval": "300ms", "cooldown": "1s", "http_timeout": "5s"})
 			earlier := strings.Repeat("| an earlier step of this job wrote this row to the summary |\n", prefill/62+1)[:prefill]
 			if err := os.WriteFile(s.summary, []byte(earlier), 0o644); err != nil {
 				t.Fatal(err)
 			}
 			s.start()
+			down := time.AfterFunc(1500*time.Millisecond, health.Close)
+			t.Cleanup(func() { down.Stop() })
 			code := s.wait(90 * time.Second)
 			log := s.stdout.String()
 			if code != 1 || s.outputs()["status"] != "failed" {

@@ -99,6 +99,11 @@ func TestFaultSinksGitHub(t *testing.T) {
 			if tt.token != "" {
 				with["github_token"] = tt.token
 			}
+			if tt.rule != nil && tt.rule.hang && !tt.rule.after {
+				// The start hangs for the sinks' 10 s timeout, and the step's end waits for
+				// the sinks 5 s at most: the run lasts long enough for the retry to land.
+				with["cooldown"] = "10s"
+			}
 			s := fkStep(t, w, with)
 			s.start()
 			// The hang guard: a request that hangs costs the sinks' 10 s timeout.

@@ -6,10 +6,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"go.yaml.in/yaml/v3"
+
+	"github.com/deploywatch/deploywatch/internal/config"
 	"github.com/deploywatch/deploywatch/internal/demo"
 	"github.com/deploywatch/deploywatch/internal/gitlabapi/gitlabtest"
 )
@@ -22,6 +26,73 @@ type gitlabJob struct {
 	cmd    *exec.Cmd
 	stdout *lockedBuffer
 	api    *gitlabtest.Server
+}
+
+// componentJobVariables returns the job variables of the component's template with every
+// input at its spec default, as GitLab interpolates them for a pipeline that gives no
+// inputs: every INPUT_<NAME> is set, booleans and numbers as text, "" where the default is
+// empty. References in them ($CI_JOB_TOKEN) are left for the runner to expand.
+func componentJobVariables(t *testing.T) map[string]string {
+	t.Helper()
+	data, err := os.ReadFile("../../gitlab-component/templates/deploywatch.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	header, body, ok := strings.Cut(string(data), "\n---\n")
+	if !ok {
+		t.Fatal("the template has no spec header")
+	}
+	var spec struct {
+		Spec struct {
+			Inputs map[string]struct {
+				Default any `yaml:"default"`
+			} `yaml:"inputs"`
+		} `yaml:"spec"`
+	}
+	var job map[string]struct {
+		Variables map[string]string `yaml:"variables"`
+	}
+	if err := yaml.Unmarshal([]byte(header), &spec); err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal([]byte(body), &job); err != nil {
+		t.Fatal(err)
+	}
+	ref := regexp.MustCompile(`\$\[\[\s*inputs\.([a-z0-9_]+)\s*\]\]`)
+	vars := map[string]string{}
+	for _, j := range job {
+		for name, v := range j.Variables {
+			vars[name] = ref.ReplaceAllStringFunc(v, func(m string) string {
+				in, ok := spec.Spec.Inputs[ref.FindStringSubmatch(m)[1]]
+				if !ok || in.Default == nil {
+					t.Fatalf("%s refers to %s, an input without a default", name, m)
+				}
+				return fmt.Sprint(in.Default)
+			})
+		}
+	}
+	if len(vars) == 0 {
+		t.Fatal("the template's job sets no variables")
+	}
+	return vars
+}
+
+// TestComponentJobVariables checks what the GitLab job tests start the binary with: every
+// input of the table, at the template's default, as text.
+func TestComponentJobVariables(t *testing.T) {
+	t.Parallel()
+	vars := componentJobVariables(t)
+	for _, in := range config.Inputs() {
+		if _, ok := vars[in.Env()]; !ok {
+			t.Errorf("%s is not set", in.Env())
+		}
+	}
+	for name, want := range map[string]string{"INPUT_GITLAB_TOKEN": "$CI_JOB_TOKEN", "INPUT_DRY_RUN": "false", "INPUT_PERSISTENCE": "2",
+		"INPUT_COMMENT": "auto", "INPUT_DEPLOYMENT_STATUS": "true", "INPUT_DOTENV_PATH": "deploywatch.env", "INPUT_HEALTH_URL": ""} {
+		if got := vars[name]; got != want {
+			t.Errorf("%s = %q, want %q", name, got, want)
+		}
+	}
 }
 
 func newGitLabJob(t *testing.T, inputs map[string]string, token string) *gitlabJob {
@@ -37,11 +108,18 @@ func newGitLabJob(t *testing.T, inputs map[string]string, token string) *gitlabJ
 		"CI_SERVER_URL": j.api.URL, "CI_API_V4_URL": j.api.URL + "/api/v4",
 		"CI_JOB_URL": gitlabtest.ServerURL + "/acme/shop/-/jobs/5550001", "CI_PIPELINE_URL": gitlabtest.ServerURL + "/acme/shop/-/pipelines/987654",
 		"CI_JOB_TOKEN": gitlabtest.JobToken, "GITLAB_USER_LOGIN": "jdoe", "CI_ENVIRONMENT_NAME": "production", "CI_ENVIRONMENT_ACTION": "verify",
-		// The template maps every input; gitlab_token defaults to $CI_JOB_TOKEN.
-		"INPUT_GITLAB_TOKEN": token,
+	}
+	// The template sets every input, given or not; the runner expands the references in
+	// them (gitlab_token defaults to $CI_JOB_TOKEN) from the job's variables.
+	vars := componentJobVariables(t)
+	if token != "" {
+		vars["INPUT_GITLAB_TOKEN"] = token
 	}
 	for k, v := range inputs {
-		env["INPUT_"+strings.ToUpper(k)] = v
+		vars["INPUT_"+strings.ToUpper(k)] = v
+	}
+	for k, v := range vars {
+		env[k] = os.Expand(v, func(name string) string { return env[name] })
 	}
 	j.cmd = exec.Command(binary)
 	j.cmd.Dir = j.dir
@@ -69,13 +147,15 @@ func (j *gitlabJob) run(t *testing.T) int {
 	return j.cmd.ProcessState.ExitCode()
 }
 
-// dotenv reads the dotenv report as GitLab would: KEY=value lines.
+// dotenv reads the dotenv report as GitLab would (split at the first '=', white space
+// around key and value stripped, quotes kept) and fails on a line GitLab would read
+// differently from what was written.
 func (j *gitlabJob) dotenv(t *testing.T) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	for _, l := range strings.Split(strings.TrimSpace(readFile(filepath.Join(j.dir, "deploywatch.env"))), "\n") {
 		k, v, ok := strings.Cut(l, "=")
-		if !ok || strings.ContainsAny(v, " \"'") {
+		if !ok || strings.TrimSpace(k) != k || strings.TrimSpace(v) != v || strings.Contains(v, "$") {
 			t.Errorf("dotenv line %q is not KEY=value as GitLab reads it", l)
 			continue
 		}
@@ -127,6 +207,10 @@ func TestGitLabJob(t *testing.T) {
 			env := j.dotenv(t)
 			if env["status"] != tt.wantStatus || env["started_at"] == "" || env["deployment_id"] == "" {
 				t.Errorf("dotenv %v", env)
+			}
+			// The one-line summary reaches later jobs, spaces and all.
+			if !strings.HasPrefix(env["summary"], tt.wantStatus+": ") || !strings.Contains(env["summary"], " ") {
+				t.Errorf("dotenv summary = %q, want the summary line of a %s run", env["summary"], tt.wantStatus)
 			}
 			var suites struct {
 				Suites []struct {

@@ -181,3 +181,55 @@ func TestGitLabMirrorPipelinePreview(t *testing.T) {
 		t.Errorf("publish-component: stage %q script %q", publish.Stage, publish.Script)
 	}
 }
+
+// TestGitLabPublishFromMirror runs the mirror's publish job script against a local catalog
+// repository, with a stand-in crane that records what it was asked for: the component must
+// pin the very image the script waited for, a fork's included.
+func TestGitLabPublishFromMirror(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, image, wantImage string
+	}{
+		{name: "default_image", wantImage: "ghcr.io/deploywatch/deploywatch:1.4.0"},
+		{name: "fork_image", image: "ghcr.io/acme/deploywatch", wantImage: "ghcr.io/acme/deploywatch:1.4.0"},
+	}
+	script, err := filepath.Abs("../../scripts/gitlab/publish-from-mirror.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			root := t.TempDir()
+			bin, bare, asked := filepath.Join(root, "bin"), filepath.Join(root, "catalog.git"), filepath.Join(root, "crane-args")
+			if err := os.MkdirAll(bin, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			crane := "#!/bin/sh\necho \"$*\" >> " + asked + "\necho '{}'\n"
+			if err := os.WriteFile(filepath.Join(bin, "crane"), []byte(crane), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			c := &catalog{t: t, dir: root, env: []string{
+				"PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH"), "HOME=" + root, "LANG=C.UTF-8",
+				"GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1", "CATALOG_URL=" + bare, "IMAGE=" + tt.image,
+			}}
+			if tt.image == "" {
+				c.env = c.env[:len(c.env)-1]
+			}
+			c.git("init", "-q", "--bare", bare)
+			c.exec("bash", script, "v1.4.0")
+			craneArgs, _ := os.ReadFile(asked)
+			if got := strings.TrimSpace(string(craneArgs)); got != "manifest "+tt.wantImage {
+				t.Errorf("crane was asked %q, want manifest %s", got, tt.wantImage)
+			}
+			tmpl := c.git("--git-dir", bare, "show", "1.4.0:templates/deploywatch.yml")
+			if !strings.Contains(tmpl, `default: "`+tt.wantImage+`"`) {
+				t.Errorf("the published template does not pin %s", tt.wantImage)
+			}
+			// Published once: a second run finds the tag and does nothing.
+			if out := c.exec("bash", script, "v1.4.0"); !strings.Contains(out, "the catalog has 1.4.0 already") {
+				t.Errorf("second run: %s", out)
+			}
+		})
+	}
+}

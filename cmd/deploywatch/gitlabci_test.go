@@ -33,7 +33,9 @@ import (
 // The GitLab tests run the component as GitLab would, with gitlab-ci-local
 // (https://github.com/firecow/gitlab-ci-local): scripts/gitlab/publish-component.sh
 // publishes gitlab-component/ into a scratch catalog repository, a consumer pipeline there
-// includes it by $CI_SERVER_FQDN/<project>/deploywatch@<sha>, and gitlab-ci-local
+// includes it by $CI_SERVER_FQDN/<project>/deploywatch@$CI_COMMIT_SHA (gitlab-ci-local sets
+// CI_COMMIT_SHA from HEAD, the published commit, and reads a component of its own project
+// at HEAD from the working tree, as GitLab reads it from the repository), and gitlab-ci-local
 // interpolates it (inputs checked as GitLab checks them, the result against GitLab's CI
 // schema) and runs its jobs with the shell executor, with this package's binary as the
 // `deploywatch` on PATH.
@@ -150,7 +152,6 @@ func (c *catalog) git(args ...string) string { return c.exec("git", args...) }
 // published commit that the include names.
 func (c *catalog) pipeline(text string) {
 	c.t.Helper()
-	text = strings.ReplaceAll(text, "<SHA>", c.sha)
 	if err := os.WriteFile(filepath.Join(c.dir, ".gitlab-ci.yml"), []byte(text), 0o644); err != nil {
 		c.t.Fatal(err)
 	}
@@ -197,8 +198,13 @@ func (c *catalog) artifact(job, path string) string {
 
 // consumerPipeline is a deploy followed by the component, as the README shows it: the
 // deploy job's dotenv gives the URL, a masked variable a header, and a later job reads
-// the verdict from the component's dotenv report.
-func consumerPipeline(deployURL string) string {
+// the verdict and the summary from the component's dotenv report. extra are more input
+// lines ("name: value").
+func consumerPipeline(deployURL string, extra ...string) string {
+	var more strings.Builder
+	for _, l := range extra {
+		more.WriteString("      " + l + "\n")
+	}
 	return fmt.Sprintf(`deploy:
   stage: deploy
   script:
@@ -208,7 +214,7 @@ func consumerPipeline(deployURL string) string {
       dotenv: deploy.env
 
 include:
-  - component: $CI_SERVER_FQDN/deploywatch/deploywatch/deploywatch@<SHA>
+  - component: $CI_SERVER_FQDN/deploywatch/deploywatch/deploywatch@$CI_COMMIT_SHA
     inputs:
       image: registry.example.com/mirror/deploywatch:%s
       health_url: $DEPLOY_URL/health/ready
@@ -223,14 +229,15 @@ include:
       http_timeout: 1s
       persistence: 2
       dry_run: false
-
+%s
 after-deploywatch:
   stage: .post
   needs: [deploywatch]
   when: always
   script:
     - echo "deploywatch said status=$status"
-`, deployURL, catalogVersion, newRelease.Commit)
+    - echo "deploywatch summary=$summary"
+`, deployURL, catalogVersion, newRelease.Commit, more.String())
 }
 
 // headerProxy stands in front of the demo service and records the X-Deploy-Token values
@@ -322,7 +329,7 @@ func TestGitLabComponentPreview(t *testing.T) {
 		"INPUT_HEALTH_URL": "$DEPLOY_URL/health/ready", "INPUT_HTTP_HEADERS": "X-Deploy-Token: $DEPLOY_TOKEN",
 		"INPUT_GITLAB_TOKEN": "$CI_JOB_TOKEN", "INPUT_PERSISTENCE": "2", "INPUT_DRY_RUN": "false",
 		"INPUT_MODE": "run", "INPUT_ENVIRONMENT": "production", "INPUT_SCHEDULE": "1s,2s",
-		"INPUT_SMOKE_TESTS": "GET $DEPLOY_URL/api/v1/status .status == \"ok\"\n", "INPUT_DOTENV_PATH": "",
+		"INPUT_SMOKE_TESTS": "GET $DEPLOY_URL/api/v1/status .status == \"ok\"\n", "INPUT_DOTENV_PATH": "deploywatch.env",
 	} {
 		if got, ok := j.Variables[name]; !ok || got != want {
 			t.Errorf("%s = %q (set: %v), want %q", name, got, ok, want)
@@ -345,17 +352,54 @@ func TestGitLabComponentInvalidInputs(t *testing.T) {
 		{"interval_not_a_duration", "interval: 10 seconds", "`interval` input: `10 seconds` does not match required regex"},
 		{"schedule_item_not_a_duration", "schedule: 10s,soon", "`schedule` input: `10s,soon` does not match required regex"},
 		{"persistence_quoted", `persistence: "3"`, "`persistence` input: provided value is not a number"},
+		// An empty or glob path would leave the artifacts entry without the file written.
+		{"dotenv_path_empty", `dotenv_path: ""`, "`dotenv_path` input: `` does not match required regex"},
+		{"junit_path_glob", "junit_path: out/*.xml", "`junit_path` input: `out/*.xml` does not match required regex"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			c := publishCatalog(t)
-			c.pipeline("include:\n  - component: $CI_SERVER_FQDN/deploywatch/deploywatch/deploywatch@<SHA>\n    inputs:\n      " + tt.input + "\n")
+			c.pipeline("include:\n  - component: $CI_SERVER_FQDN/deploywatch/deploywatch/deploywatch@$CI_COMMIT_SHA\n    inputs:\n      " + tt.input + "\n")
 			out, errOut, code := c.run(time.Minute, "--list")
 			if code == 0 || !strings.Contains(errOut, tt.want) {
 				t.Errorf("--list exited %d, want a failure saying %q:\n%s%s", code, tt.want, out, errOut)
 			}
 		})
+	}
+}
+
+// TestGitLabComponentFilePaths moves every file the job writes: the artifacts follow the
+// inputs, so the dotenv and JUnit reports and the exposed files are not lost.
+func TestGitLabComponentFilePaths(t *testing.T) {
+	t.Parallel()
+	c := publishCatalog(t)
+	c.pipeline("include:\n  - component: $CI_SERVER_FQDN/deploywatch/deploywatch/deploywatch@$CI_COMMIT_SHA\n    inputs:\n" +
+		"      report_path: out/report.json\n      summary_path: out/summary.md\n      junit_path: out/junit.xml\n      dotenv_path: out/verdict.env\n")
+	out, errOut, code := c.run(time.Minute, "--preview")
+	var doc struct {
+		Job struct {
+			Variables map[string]string `yaml:"variables"`
+			Artifacts map[string]any    `yaml:"artifacts"`
+		} `yaml:"deploywatch"`
+	}
+	if err := yaml.Unmarshal([]byte(out), &doc); code != 0 || err != nil {
+		t.Fatalf("--preview exited %d (%v):\n%s%s", code, err, out, errOut)
+	}
+	want := map[string]any{
+		"when":      "always",
+		"reports":   map[string]any{"dotenv": "out/verdict.env", "junit": "out/junit.xml"},
+		"paths":     []any{"out/report.json", "out/summary.md", "out/junit.xml"},
+		"expose_as": "deploywatch report",
+	}
+	if diff := cmp.Diff(want, doc.Job.Artifacts); diff != "" {
+		t.Errorf("artifacts (-want +got):\n%s", diff)
+	}
+	for name, want := range map[string]string{"INPUT_REPORT_PATH": "out/report.json", "INPUT_SUMMARY_PATH": "out/summary.md",
+		"INPUT_JUNIT_PATH": "out/junit.xml", "INPUT_DOTENV_PATH": "out/verdict.env"} {
+		if got := doc.Job.Variables[name]; got != want {
+			t.Errorf("%s = %q, want %q", name, got, want)
+		}
 	}
 }
 
@@ -398,16 +442,21 @@ func TestGitLabCatalogPipeline(t *testing.T) {
 	}
 }
 
+// jobTokenWarning is the one warning of a run whose only token is CI_JOB_TOKEN.
+const jobTokenWarning = "CI_JOB_TOKEN cannot create them"
+
 func TestGitLabComponentRuns(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name       string
 		fault      demo.Fault
+		apiToken   bool // gitlab_token is an api-scope token (a masked variable), commit_status on
 		wantCode   bool // gitlab-ci-local exits 0
 		wantStatus string
 	}{
 		{name: "healthy_deploy_passes", fault: demo.FaultNone, wantCode: true, wantStatus: "healthy"},
 		{name: "failing_readiness_fails_the_job", fault: demo.FaultReadiness, wantCode: false, wantStatus: "failed"},
+		{name: "api_token_notes_and_sets_the_commit_status", fault: demo.FaultNone, apiToken: true, wantCode: true, wantStatus: "healthy"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -418,15 +467,25 @@ func TestGitLabComponentRuns(t *testing.T) {
 			// The project's API: the fake GitLab, which accepts CI_JOB_TOKEN where GitLab does.
 			api := gitlabtest.Start(t)
 			c := publishCatalog(t)
-			c.pipeline(consumerPipeline(proxy.URL))
-			out, errOut, code := c.run(2*time.Minute, "--force-shell-executor",
-				// What a GitLab runner sets and gitlab-ci-local does not (it says GITLAB_CI=false).
-				"--variable", "GITLAB_CI=true", "--variable", "CI_JOB_TOKEN="+jobToken,
-				"--variable", "CI_API_V4_URL="+api.URL+"/api/v4", "--variable", "CI_SERVER_URL="+api.URL,
-				"--variable", "CI_PROJECT_ID="+strconv.Itoa(gitlabtest.ProjectID),
-				"--ignore-predefined-vars", "GITLAB_CI,CI_JOB_TOKEN,CI_API_V4_URL,CI_SERVER_URL,CI_PROJECT_ID",
+			// The pipeline's commit belongs to an open merge request, found through the API.
+			api.AddMergeRequest(41, c.sha, "opened")
+			var extra []string
+			args := []string{"--force-shell-executor",
+				// What a GitLab runner sets and gitlab-ci-local does not (it says GITLAB_CI=false)
+				// or sets otherwise (CI_PIPELINE_ID: the fake's pipeline, which owns the job token).
+				"--variable", "GITLAB_CI=true", "--variable", "CI_JOB_TOKEN=" + jobToken,
+				"--variable", "CI_API_V4_URL=" + api.URL + "/api/v4", "--variable", "CI_SERVER_URL=" + api.URL,
+				"--variable", "CI_PROJECT_ID=" + strconv.Itoa(gitlabtest.ProjectID),
+				"--variable", "CI_PIPELINE_ID=" + strconv.Itoa(gitlabtest.PipelineID),
+				"--ignore-predefined-vars", "GITLAB_CI,CI_JOB_TOKEN,CI_API_V4_URL,CI_SERVER_URL,CI_PROJECT_ID,CI_PIPELINE_ID",
 				// A masked project variable.
-				"--variable", "DEPLOY_TOKEN="+deployToken)
+				"--variable", "DEPLOY_TOKEN=" + deployToken}
+			if tt.apiToken {
+				extra = []string{"gitlab_token: $DEPLOYWATCH_GITLAB_TOKEN", "commit_status: true"}
+				args = append(args, "--variable", "DEPLOYWATCH_GITLAB_TOKEN="+gitlabtest.Token)
+			}
+			c.pipeline(consumerPipeline(proxy.URL, extra...))
+			out, errOut, code := c.run(2*time.Minute, args...)
 			if (code == 0) != tt.wantCode {
 				t.Errorf("gitlab-ci-local exited %d:\n%s%s", code, out, errOut)
 			}
@@ -437,15 +496,43 @@ func TestGitLabComponentRuns(t *testing.T) {
 			if !proxy.tokens()[deployToken] || len(proxy.tokens()) != 1 {
 				t.Errorf("the checks sent X-Deploy-Token %v, want only the masked variable's value", proxy.tokens())
 			}
-			// gitlab_token defaults to $CI_JOB_TOKEN, expanded when the job runs; with it the
-			// job records the deployment (no deploy job made one) and its outcome.
+			// Either token records the deployment (no deploy job made one) and its outcome.
 			want := map[string]string{"healthy": "success", "failed": "failed"}[tt.wantStatus]
 			if deps := api.Deployments(); len(deps) != 1 || deps[0].Status != want {
 				t.Errorf("deployments %+v, want one ending %s", deps, want)
 			}
+			// gitlab_token defaults to $CI_JOB_TOKEN, expanded when the job runs: every call
+			// uses it, and the note and the commit status are off with exactly one warning.
+			// With an api token, the job uses it for every call, keeps one sticky note on the
+			// merge request and sets its commit status in the run's pipeline.
+			wantAuth := map[bool]string{false: "JOB-TOKEN", true: "PRIVATE-TOKEN"}[tt.apiToken]
 			for _, call := range api.Calls() {
-				if call.Auth != "JOB-TOKEN" {
-					t.Errorf("a GitLab API call without CI_JOB_TOKEN: %s %s", call.Method, call.Path)
+				if call.Auth != wantAuth {
+					t.Errorf("a GitLab API call with %s, want %s: %s %s", call.Auth, wantAuth, call.Method, call.Path)
+				}
+			}
+			notes, statuses := api.MergeRequestNotes(41), api.CommitStatuses(c.sha)
+			t.Logf("%d GitLab API calls, %d notes, %d commit statuses", len(api.Calls()), len(notes), len(statuses))
+			if n := strings.Count(out, jobTokenWarning); !tt.apiToken && n != 1 || tt.apiToken && n != 0 {
+				t.Errorf("the job-token warning shows %d times, want %d:\n%s", n, map[bool]int{false: 1, true: 0}[tt.apiToken], out)
+			}
+			if !tt.apiToken && (len(notes) != 0 || len(statuses) != 0) {
+				t.Errorf("with the job token: notes %+v, statuses %+v, want none", notes, statuses)
+			}
+			if tt.apiToken {
+				if len(notes) != 1 || !strings.Contains(notes[0].Body, "deploywatch — "+tt.wantStatus) {
+					t.Errorf("merge request notes %+v, want one sticky note saying %s", notes, tt.wantStatus)
+				}
+				if len(statuses) == 0 {
+					t.Fatal("no commit status")
+				}
+				for _, st := range statuses {
+					if st.PipelineID != gitlabtest.PipelineID || st.Name != "deploywatch/production" {
+						t.Errorf("commit status %+v, want deploywatch/production on pipeline %d", st, gitlabtest.PipelineID)
+					}
+				}
+				if last := statuses[len(statuses)-1]; last.Status != want {
+					t.Errorf("last commit status %s, want %s", last.Status, want)
 				}
 			}
 			var rep map[string]any
@@ -462,11 +549,15 @@ func TestGitLabComponentRuns(t *testing.T) {
 			if summary := c.artifact("deploywatch", "deploywatch-summary.md"); !strings.Contains(strings.ToLower(summary), tt.wantStatus) {
 				t.Errorf("summary does not say %s:\n%s", tt.wantStatus, summary)
 			}
-			// A later job reads the verdict from the dotenv report.
+			// A later job reads the verdict and the one-line summary, spaces and all, from
+			// the dotenv report.
 			if !strings.Contains(out, "deploywatch said status="+tt.wantStatus) {
 				t.Errorf("after-deploywatch did not get status=%s from the dotenv report:\n%s", tt.wantStatus, out)
 			}
-			c.noSecrets(out+errOut, deployToken, jobToken)
+			if !regexp.MustCompile(`deploywatch summary=` + tt.wantStatus + `: \S+ `).MatchString(out) {
+				t.Errorf("after-deploywatch did not get the summary line from the dotenv report:\n%s", out)
+			}
+			c.noSecrets(out+errOut, deployToken, jobToken, gitlabtest.Token)
 		})
 	}
 }
@@ -503,6 +594,7 @@ func TestGitLabPublishScript(t *testing.T) {
 		name    string
 		prepare func(c *catalog)
 		version string
+		image   string // --image, when set
 		want    string // "" for success
 	}{
 		{name: "version_with_v", version: "v1.3.0", want: "version must be semantic, without a v"},
@@ -515,7 +607,12 @@ func TestGitLabPublishScript(t *testing.T) {
 				c.git("rm", "-q", "-r", "templates")
 				c.git("commit", "-q", "-m", "not a component")
 			}},
+		{name: "image_with_a_tag", version: "1.3.0", image: "ghcr.io/acme/deploywatch:1.3.0", want: "--image must be an image name without a tag"},
+		{name: "image_with_a_sed_delimiter", version: "1.3.0", image: "ghcr.io/acme#x/deploywatch", want: "--image must be an image name without a tag"},
 		{name: "next_release", version: "1.3.0-rc.1"},
+		// A fork's release workflow builds ghcr.io/<owner>/deploywatch: the component pins that.
+		{name: "fork_image", version: "1.3.0", image: "ghcr.io/acme/deploywatch"},
+		{name: "registry_with_port", version: "1.3.0", image: "registry.example.com:5000/mirror/deploywatch"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -527,7 +624,11 @@ func TestGitLabPublishScript(t *testing.T) {
 			before := c.git("rev-parse", "HEAD")
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, "bash", script, tt.version, c.dir)
+			args := []string{script, tt.version, c.dir}
+			if tt.image != "" {
+				args = append(args, "--image", tt.image)
+			}
+			cmd := exec.CommandContext(ctx, "bash", args...)
 			cmd.Env = c.env
 			out, err := cmd.CombinedOutput()
 			if tt.want != "" {
@@ -541,9 +642,14 @@ func TestGitLabPublishScript(t *testing.T) {
 			}
 			tmpl, _ := os.ReadFile(filepath.Join(c.dir, "templates", "deploywatch.yml"))
 			readme, _ := os.ReadFile(filepath.Join(c.dir, "README.md"))
-			if !strings.Contains(string(tmpl), `default: "ghcr.io/deploywatch/deploywatch:`+tt.version+`"`) ||
+			image := tt.image
+			if image == "" {
+				image = "ghcr.io/deploywatch/deploywatch"
+			}
+			if !strings.Contains(string(tmpl), `default: "`+image+`:`+tt.version+`"`) ||
+				!strings.Contains(string(readme), image+":"+tt.version) || strings.Contains(string(readme), "deploywatch:1.0.0") ||
 				!strings.Contains(string(readme), "/deploywatch@"+tt.version) || strings.Contains(string(readme), "/deploywatch@1.0.0") {
-				t.Errorf("the image and the README's examples are not pinned to %s", tt.version)
+				t.Errorf("the image and the README's examples are not pinned to %s:%s", image, tt.version)
 			}
 			if parent := c.git("rev-parse", tt.version+"^{commit}^"); parent != before {
 				t.Errorf("release %s is not on top of the previous one", tt.version)

@@ -11,16 +11,20 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
 	"github.com/deploywatch/deploywatch/internal/sim"
 )
 
+// defaults is the configuration of a plain `make bench`, the one README.md quotes.
+var defaults = sim.Config{Seed: 1, PerRow: 200, Compare: 200}
+
 func main() {
-	seed := flag.Uint64("seed", 1, "seed of the simulation")
-	perRow := flag.Int("n", 200, "scenarios per class and traffic band")
-	compare := flag.Int("compare", 200, "error ×20 scenarios at 50 req/s for the delay comparison")
+	seed := flag.Uint64("seed", defaults.Seed, "seed of the simulation")
+	perRow := flag.Int("n", defaults.PerRow, "scenarios per class and traffic band")
+	compare := flag.Int("compare", defaults.Compare, "error ×20 scenarios at 50 req/s for the delay comparison")
 	healthy := flag.Bool("healthy", false, "run the healthy scenarios only (with a large -n: the false-alarm rate)")
 	flag.Parse()
 	if *perRow < 1 || *compare < 0 {
@@ -31,15 +35,23 @@ func main() {
 		*compare = 0
 	}
 	start := time.Now()
-	res := sim.Bench(sim.Config{Seed: *seed, PerRow: *perRow, Compare: *compare, HealthyOnly: *healthy}, sim.Deploywatch(), sim.Seed())
-	fmt.Printf("Simulated deploys (seed %d, %d per row): a round every %s for %s after %s of baseline; "+
-		"error rate %.1f%% (per-minute CV %.1f), traffic drifting up to ±%.0f%%, log-normal latency "+
-		"(median %.0f ms, p99 %.0f ms) seen through Prometheus' default buckets. Delays are from the onset.\n\n",
-		*seed, *perRow, sim.Interval, sim.Run, sim.Baseline, 100*sim.BaseErrorRate, sim.ErrorCV,
-		100*sim.MaxDrift, 1000*sim.LatencyMedian, 1000*sim.LatencyP99)
-	if err := sim.WriteMarkdown(os.Stdout, res); err != nil {
+	cfg := sim.Config{Seed: *seed, PerRow: *perRow, Compare: *compare, HealthyOnly: *healthy}
+	if err := report(os.Stdout, cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "rulebench:", err)
 		os.Exit(1)
 	}
 	fmt.Fprintf(os.Stderr, "rulebench: %s\n", time.Since(start).Round(time.Millisecond))
+}
+
+// report runs the benchmark and writes its description, table and targets.
+func report(w io.Writer, cfg sim.Config) error {
+	res := sim.Bench(cfg, sim.Deploywatch(), sim.Seed())
+	if _, err := fmt.Fprintf(w, "Simulated deploys (seed %d, %d per row): a round every %s for %s after %s of baseline; "+
+		"error rate %.1f%% (per-minute CV %.1f), traffic drifting up to ±%.0f%%, log-normal latency "+
+		"(median %.0f ms, p99 %.0f ms) seen through Prometheus' default buckets. Delays are from the onset.\n\n",
+		cfg.Seed, cfg.PerRow, sim.Interval, sim.Run, sim.Baseline, 100*sim.BaseErrorRate, sim.ErrorCV,
+		100*sim.MaxDrift, 1000*sim.LatencyMedian, 1000*sim.LatencyP99); err != nil {
+		return err
+	}
+	return sim.WriteMarkdown(w, res)
 }

@@ -6,8 +6,8 @@
 //   - a measurement is pass, warn (a breach below fail_on), fail (a breach at or above it)
 //     or error (the probe failed; the service was not judged);
 //   - a breach counts only once it persists: Persistence consecutive breaches for warnings and
-//     criticals, one for emergencies (an unreachable service), so one slow request or one
-//     flaky answer never fails a deploy;
+//     criticals, so one slow request or one flaky answer never fails a deploy, and
+//     EmergencyPersistence (1 unless set) for emergencies (an unreachable service);
 //   - probe errors have their own budget (MaxProbeErrors in a row); exhausting it makes the
 //     run inconclusive unless the probe recovers: the monitor never passes silently;
 //   - warm-up breaches are reported but not fatal, except emergencies;

@@ -48,7 +48,12 @@ type change struct {
 
 func run(t *testing.T, failOn model.Severity, steps []step) (*Evaluator, []change, []model.Outcome) {
 	t.Helper()
-	e := New([]model.CheckSpec{spec()}, Rules{FailOn: failOn})
+	return runSpec(t, spec(), failOn, steps)
+}
+
+func runSpec(t *testing.T, s model.CheckSpec, failOn model.Severity, steps []step) (*Evaluator, []change, []model.Outcome) {
+	t.Helper()
+	e := New([]model.CheckSpec{s}, Rules{FailOn: failOn})
 	var changes []change
 	var outcomes []model.Outcome
 	for i, s := range steps {
@@ -80,12 +85,14 @@ func TestObserve(t *testing.T) {
 	t.Parallel()
 	const crit, warn, emer = model.SeverityCritical, model.SeverityWarning, model.SeverityEmergency
 	tests := []struct {
-		name     string
-		failOn   model.Severity
-		steps    []step
-		want     []change
-		verdict  model.Verdict
-		outcomes string // p=pass w=warn f=fail e=error
+		name   string
+		failOn model.Severity
+		// persistence and emergency overwrite the spec's when set.
+		persistence, emergency int
+		steps                  []step
+		want                   []change
+		verdict                model.Verdict
+		outcomes               string // p=pass w=warn f=fail e=error
 	}{
 		{name: "all_pass", failOn: crit, steps: steps("ppp", ""), verdict: model.VerdictHealthy, outcomes: "ppp"},
 		{name: "single_breach_does_not_count", failOn: crit, steps: steps("pcp", ""), verdict: model.VerdictHealthy, outcomes: "pfp"},
@@ -94,6 +101,21 @@ func TestObserve(t *testing.T) {
 		{name: "breach_interrupted_by_pass", failOn: crit, steps: steps("cpcp", ""), verdict: model.VerdictHealthy, outcomes: "fpfp"},
 		{name: "emergency_counts_at_once", failOn: crit, steps: steps("pe", ""),
 			want: []change{{1, model.EventFinding, emer, true, true}}, verdict: model.VerdictFailed, outcomes: "pf"},
+		{name: "emergency_zero_means_one", failOn: crit, emergency: 0, steps: steps("e", ""),
+			want: []change{{0, model.EventFinding, emer, true, true}}, verdict: model.VerdictFailed, outcomes: "f"},
+		{name: "one_emergency_forgiven_with_emergency_persistence_2", failOn: crit, emergency: 2, steps: steps("pepp", ""),
+			verdict: model.VerdictHealthy, outcomes: "pfpp"},
+		{name: "two_emergencies_confirm_with_emergency_persistence_2", failOn: crit, emergency: 2, steps: steps("pee", ""),
+			want: []change{{2, model.EventFinding, emer, true, true}}, verdict: model.VerdictFailed, outcomes: "pff"},
+		{name: "emergency_after_critical_confirms_critical_then_emergency", failOn: crit, emergency: 2, steps: steps("cee", ""),
+			want:    []change{{1, model.EventFinding, crit, true, true}, {2, model.EventFinding, emer, true, true}},
+			verdict: model.VerdictFailed, outcomes: "fff"},
+		{name: "emergency_persistence_capped_by_persistence", failOn: crit, persistence: 2, emergency: 5, steps: steps("pee", ""),
+			want: []change{{2, model.EventFinding, emer, true, true}}, verdict: model.VerdictFailed, outcomes: "pff"},
+		{name: "emergency_persistence_3", failOn: crit, persistence: 3, emergency: 3, steps: steps("eepeee", ""),
+			want: []change{{5, model.EventFinding, emer, true, true}}, verdict: model.VerdictFailed, outcomes: "ffpfff"},
+		{name: "warmup_emergency_waits_for_its_persistence", failOn: crit, emergency: 2,
+			steps: append(steps("ep", model.PhaseWarmup), steps("p", model.PhaseMonitor)...), verdict: model.VerdictHealthy, outcomes: "fpp"},
 		{name: "warning_below_fail_on_degrades", failOn: crit, steps: steps("wwwp", ""),
 			want:    []change{{1, model.EventFinding, warn, false, true}, {3, model.EventCleared, warn, false, false}},
 			verdict: model.VerdictDegraded, outcomes: "wwwp"},
@@ -129,7 +151,12 @@ func TestObserve(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			e, changes, outcomes := run(t, tt.failOn, tt.steps)
+			s := spec()
+			if tt.persistence > 0 {
+				s.Persistence = tt.persistence
+			}
+			s.EmergencyPersistence = tt.emergency
+			e, changes, outcomes := runSpec(t, s, tt.failOn, tt.steps)
 			if diff := cmp.Diff(tt.want, changes); diff != "" {
 				t.Errorf("changes (-want +got):\n%s", diff)
 			}

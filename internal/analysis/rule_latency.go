@@ -62,17 +62,15 @@ func (r LatencyRule) Judge(p99, count, baselineP99 float64, hasBaseline bool) La
 		st.Message = "no latency data"
 		return st
 	}
-	var why string
-	switch {
-	case r.Factor > 0 && hasBaseline && baselineP99 > 0:
-		st.Limit = r.Factor * baselineP99
-		why = fmt.Sprintf("limit %s = %gx the baseline %s", fmtSeconds(st.Limit), r.Factor, fmtSeconds(baselineP99))
-	case r.Absolute > 0:
-		st.Limit = r.Absolute.Seconds()
-		why = "limit " + fmtSeconds(st.Limit)
-	default:
+	limit, ok := r.Limit(baselineP99, hasBaseline)
+	if !ok {
 		st.Message = fmt.Sprintf("p99 %s; no baseline p99 to compare with", fmtSeconds(p99))
 		return st
+	}
+	st.Limit = limit
+	why := "limit " + fmtSeconds(limit)
+	if r.relative(baselineP99, hasBaseline) {
+		why = fmt.Sprintf("limit %s = %gx the baseline %s", fmtSeconds(limit), r.Factor, fmtSeconds(baselineP99))
 	}
 	if p99 > st.Limit {
 		st.Evidence = EvidenceBreach
@@ -82,6 +80,23 @@ func (r LatencyRule) Judge(p99, count, baselineP99 float64, hasBaseline bool) La
 	st.Evidence = EvidenceHealthy
 	st.Message = fmt.Sprintf("p99 %s (%s)", fmtSeconds(p99), why)
 	return st
+}
+
+// Limit is the p99 limit in seconds the rule judges against, known before any window: the
+// factor times the baseline p99 when there is one, else the absolute limit; ok is false
+// when neither applies (a relative limit without a baseline).
+func (r LatencyRule) Limit(baselineP99 float64, hasBaseline bool) (limit float64, ok bool) {
+	switch {
+	case r.relative(baselineP99, hasBaseline):
+		return r.Factor * baselineP99, true
+	case r.Absolute > 0:
+		return r.Absolute.Seconds(), true
+	}
+	return math.NaN(), false
+}
+
+func (r LatencyRule) relative(baselineP99 float64, hasBaseline bool) bool {
+	return r.Factor > 0 && hasBaseline && baselineP99 > 0
 }
 
 // fmtSeconds formats seconds as milliseconds below 10 s: 0.2415 → "242ms".

@@ -100,10 +100,11 @@ func (st *checkState) extendBreach(sev model.Severity, at time.Time) {
 	}
 }
 
-// persistence is how many consecutive breaches confirm a level.
+// persistence is how many consecutive breaches confirm a level. An emergency also extends
+// the lower streaks, which Persistence confirms, so its own count never exceeds that.
 func (st *checkState) persistence(level model.Severity) int {
 	if level >= model.SeverityEmergency {
-		return 1
+		return min(max(st.spec.EmergencyPersistence, 1), st.spec.Persistence)
 	}
 	return st.spec.Persistence
 }

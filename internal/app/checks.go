@@ -30,7 +30,7 @@ func buildChecks(cfg *config.Config, version string) ([]check.Check, error) {
 		}
 		spec := model.CheckSpec{
 			Name: c.Name, Kind: k.kind, Signal: k.signal, Target: redact.URL(c.URL), Severity: c.Severity,
-			Persistence: c.Persistence, MaxProbeErrors: c.MaxProbeErrors,
+			Persistence: c.Persistence, EmergencyPersistence: c.EmergencyPersistence, MaxProbeErrors: c.MaxProbeErrors,
 		}
 		if c.Type == config.CheckHTTP {
 			spec.Target = c.Method + " " + spec.Target

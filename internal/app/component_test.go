@@ -50,6 +50,27 @@ const (
 // GitLab's counterpart.
 var componentDefaults = map[string]string{"github_token": "", "gitlab_token": "$CI_JOB_TOKEN"}
 
+// componentFiles are the inputs naming a file the job publishes: the template passes them
+// to artifacts:reports and artifacts:paths as well as to the binary, so a changed name is
+// still picked up. Their defaults are the GitLab platform's (action.yml's are empty: off on
+// GitHub), and a regex keeps out what would break the artifacts entry: an empty value (the
+// binary would fall back to its default file, which the artifacts would then miss), white
+// space, globs, '$', absolute paths (artifacts come from the project directory only) and
+// directories.
+var componentFiles = map[string]componentInput{
+	"report_path": {Default: componentReport,
+		Description: "Where the JSON report is written, relative to the project directory; the job publishes it as an artifact."},
+	"summary_path": {Default: componentSummary,
+		Description: "Where the Markdown summary is written, relative to the project directory; the job publishes it as an artifact, exposed in the merge request."},
+	"junit_path": {Default: componentJUnit,
+		Description: "Where the JUnit XML report is written (one test case per check), relative to the project directory; the job publishes it as artifacts:reports:junit, shown in the merge request's test summary."},
+	"dotenv_path": {Default: componentDotenv,
+		Description: "Where the outputs are written as a dotenv file, relative to the project directory; the job publishes it as artifacts:reports:dotenv, whose variables later jobs receive (20 at most)."},
+}
+
+// fileRegex accepts a plain relative file path (see componentFiles).
+const fileRegex = `^[^\s*?$\[\]/]([^\s*?$\[\]]*[^\s*?$\[\]/])?$`
+
 // durationItem is one duration as config.ParseDuration reads it: "0", a Go duration
 // ("1m30s", ".5s", "250ms", "3µs"), or a whole number of days or weeks ("1d", "2w"). It is
 // plain RE2 and ECMAScript alike, the dialects of GitLab and gitlab-ci-local.
@@ -91,6 +112,9 @@ func componentSpec(t *testing.T, in config.Input) componentInput {
 	c := componentInput{Name: in.Name, Type: "string", Default: in.Default, Description: inputDescription(in)}
 	if def, ok := componentDefaults[in.Name]; ok {
 		c.Default, c.Description = def, in.Description
+	}
+	if f, ok := componentFiles[in.Name]; ok {
+		c.Default, c.Description, c.Regex = f.Default, f.Description, fileRegex
 	}
 	if in.Secret {
 		c.Description += " Pass a masked CI/CD variable, e.g. $" + strings.ToUpper(in.Name) + "."
@@ -184,8 +208,8 @@ func componentJob() *yaml.Node {
 		scalar("script"), blockSeq(scalar("deploywatch")),
 		scalar("artifacts"), mapping(
 			scalar("when"), scalar("always"),
-			scalar("reports"), mapping(scalar("dotenv"), scalar(componentDotenv), scalar("junit"), scalar(componentJUnit)),
-			scalar("paths"), blockSeq(scalar(componentReport), scalar(componentSummary), scalar(componentJUnit)),
+			scalar("reports"), mapping(scalar("dotenv"), interpolate("dotenv_path"), scalar("junit"), interpolate("junit_path")),
+			scalar("paths"), blockSeq(interpolate("report_path"), interpolate("summary_path"), interpolate("junit_path")),
 			scalar("expose_as"), scalar(componentExpose),
 		),
 	)
@@ -312,6 +336,11 @@ func TestComponentInputs(t *testing.T) {
 		"github_token": {"${{ github.token }}", ""},
 		"gitlab_token": {"", "$CI_JOB_TOKEN"},
 	}
+	// So are the files the job publishes, off on GitHub and named on GitLab as the GitLab
+	// platform names them when unset.
+	for name, f := range map[string]string{"summary_path": componentSummary, "junit_path": componentJUnit, "dotenv_path": componentDotenv} {
+		platformDefaults[name] = [2]string{"", f}
+	}
 	for _, in := range config.Inputs() {
 		t.Run(in.Name, func(t *testing.T) {
 			spec, ok := got[in.Name]
@@ -379,8 +408,9 @@ func TestComponentInputs(t *testing.T) {
 			}
 			regex, _ := spec["regex"].(string)
 			isDuration := in.Type == config.TypeDuration || in.Type == config.TypeDurations || in.Type == config.TypeBaseline
-			if isDuration != (regex != "") {
-				t.Fatalf("regex %q for an input of type %s: durations, and only they, have one", regex, in.Type)
+			_, isFile := componentFiles[in.Name]
+			if (isDuration || isFile) != (regex != "") {
+				t.Fatalf("regex %q for input %s of type %s: durations and published files, and only they, have one", regex, in.Name, in.Type)
 			}
 			if regex != "" && !regexp.MustCompile(regex).MatchString(text) {
 				t.Errorf("default %q does not match its regex %s: GitLab rejects the pipeline", text, regex)
@@ -412,8 +442,8 @@ func TestComponentJob(t *testing.T) {
 		"script":      []any{"deploywatch"},
 		"artifacts": map[string]any{
 			"when":      "always",
-			"reports":   map[string]any{"dotenv": componentDotenv, "junit": componentJUnit},
-			"paths":     []any{componentReport, componentSummary, componentJUnit},
+			"reports":   map[string]any{"dotenv": "$[[ inputs.dotenv_path ]]", "junit": "$[[ inputs.junit_path ]]"},
+			"paths":     []any{"$[[ inputs.report_path ]]", "$[[ inputs.summary_path ]]", "$[[ inputs.junit_path ]]"},
 			"expose_as": componentExpose,
 		},
 	}
@@ -432,9 +462,20 @@ func TestComponentJob(t *testing.T) {
 	if !regexp.MustCompile(`^\w[-\w ]*$`).MatchString(componentExpose) || len(componentExpose) > 100 {
 		t.Errorf("expose_as %q: letters, digits, '-', '_' and spaces, at most 100", componentExpose)
 	}
-	for _, p := range want["artifacts"].(map[string]any)["paths"].([]any) {
-		if s := p.(string); strings.ContainsAny(s, "*$") || strings.HasSuffix(s, "/") {
-			t.Errorf("exposed path %q: GitLab shows no link for globs, variables or directories", s)
+	// The published files come from inputs: their defaults are what the GitLab platform
+	// writes when unset, and the regex keeps every value a plain relative file (GitLab shows
+	// no link for globs, variables or directories, and an empty entry would lose the file).
+	re := regexp.MustCompile(fileRegex)
+	for name, f := range componentFiles {
+		if inputs[name]["default"] != f.Default || inputs[name]["regex"] != fileRegex {
+			t.Errorf("input %s: default %v regex %v, want %q and the file regex", name, inputs[name]["default"], inputs[name]["regex"], f.Default)
+		}
+		def := f.Default.(string)
+		for v, ok := range map[string]bool{def: true, "out/" + def: true, "": false, " ": false, "out/*.xml": false,
+			"$CI_PROJECT_DIR/x": false, "/tmp/x": false, "out/": false, "x": true, "a b": false, "a\nb": false} {
+			if re.MatchString(v) != ok {
+				t.Errorf("file regex on %q: %v, want %v", v, !ok, ok)
+			}
 		}
 	}
 	// Every reference names a declared input; every input is used.

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/deploywatch/deploywatch/internal/model"
+	"github.com/deploywatch/deploywatch/internal/monitor"
 	"github.com/deploywatch/deploywatch/internal/platform"
 	"github.com/deploywatch/deploywatch/internal/report"
 )
@@ -22,6 +24,25 @@ type console struct {
 	annotate bool
 	mu       sync.Mutex
 	last     map[string]string
+
+	// plan is the run's timing, for the heartbeat; zero without one (no heartbeat).
+	plan monitor.Plan
+	// spoke is the offset of the last line printed; shift is where the plan's offsets
+	// start (the end of the rollout, when there is one).
+	spoke, shift time.Duration
+	rollout      bool
+}
+
+// heartbeatGap is the longest the log stays silent while checks go on quietly (the minutes
+// between late checkpoints, the cool-down): a line says the run is alive and how it
+// stands. A short plan (the demo) beats sooner.
+const heartbeatGap = 30 * time.Second
+
+// follow gives the console the plan it reports on.
+func (c *console) follow(p monitor.Plan) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.plan = p
 }
 
 func newConsole(p platform.Platform) *console {
@@ -34,10 +55,17 @@ func (c *console) Publish(_ context.Context, ev model.Event) {
 	switch ev.Kind {
 	case model.EventPhase:
 		c.p.Group(fmt.Sprintf("%s (+%s)", ev.Phase.Title(), report.FormatOffset(ev.Status.Elapsed)))
+		if ev.Phase == model.PhaseRollout {
+			c.rollout = true
+		} else if c.rollout {
+			c.rollout, c.shift = false, ev.Status.Elapsed
+		}
+		c.spoke = ev.Status.Elapsed
 	case model.EventFinished:
 		c.p.EndGroup()
 	case model.EventMeasured:
 		if !c.worthALine(ev.Measurement) {
+			c.heartbeat(ev)
 			return
 		}
 	}
@@ -46,6 +74,7 @@ func (c *console) Publish(_ context.Context, ev model.Event) {
 			text = fmt.Sprintf("+%-5s %s", report.FormatOffset(ev.Status.Elapsed), text)
 		}
 		c.p.Log(platformLevel(lvl), text)
+		c.spoke = ev.Status.Elapsed
 	}
 	if c.annotate && ev.Kind == model.EventFinding && ev.Finding != nil {
 		f := ev.Finding
@@ -58,6 +87,67 @@ func (c *console) Publish(_ context.Context, ev model.Event) {
 		}
 		c.p.Annotate(level, title, findingDetail(*f))
 	}
+}
+
+// heartbeat prints how the run stands when the log has been silent for a while during
+// the monitor phase or the cool-down. c.mu must be held.
+func (c *console) heartbeat(ev model.Event) {
+	gap := heartbeatGap
+	if c.plan.Interval > 0 {
+		gap = min(gap, max(c.plan.Interval, c.plan.Cooldown/3))
+	}
+	el := ev.Status.Elapsed
+	if c.plan.End() == 0 || el-c.spoke < gap {
+		return
+	}
+	at := el - c.shift
+	var when string
+	switch ev.Phase {
+	case model.PhaseMonitor:
+		next, ok := time.Duration(0), false
+		for _, cp := range c.plan.Schedule {
+			if cp > at {
+				next, ok = cp, true
+				break
+			}
+		}
+		if !ok {
+			return
+		}
+		when = fmt.Sprintf("next checkpoint %s in %s", report.FormatOffset(next), report.FormatOffset(next-at))
+	case model.PhaseCooldown:
+		left := c.plan.End() - at
+		if left <= 0 {
+			return // the verdict is the next line
+		}
+		when = report.FormatOffset(left) + " left"
+	default:
+		return
+	}
+	c.spoke = el
+	c.p.Log(platform.LevelInfo, fmt.Sprintf("+%-5s %s: %s, %s", report.FormatOffset(el), ev.Phase.Title(), standing(ev.Status), when))
+}
+
+// standing says in a few words how the checks stand.
+func standing(s model.Status) string {
+	active, pending := 0, 0
+	for _, f := range s.Findings {
+		if f.Active {
+			active++
+		}
+	}
+	for _, ch := range s.Checks {
+		if ch.Last != nil && ch.Last.Outcome == model.OutcomePending {
+			pending++
+		}
+	}
+	switch {
+	case active > 0:
+		return fmt.Sprintf("%d active finding(s), %s so far", active, s.Verdict)
+	case pending > 0:
+		return fmt.Sprintf("no finding, %d check(s) still gathering evidence", pending)
+	}
+	return "all checks passing"
 }
 
 // note prints a line from elsewhere (the sinks' retries) between the monitor's lines.

@@ -2,13 +2,17 @@ package app
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/deploywatch/deploywatch/internal/check"
 	"github.com/deploywatch/deploywatch/internal/model"
+	"github.com/deploywatch/deploywatch/internal/monitor"
 	"github.com/deploywatch/deploywatch/internal/platform"
 )
 
@@ -80,4 +84,61 @@ func TestConsoleLogsWhatIsNew(t *testing.T) {
 			t.Errorf("the terminal repeats a finding as an annotation: %s", l)
 		}
 	}
+}
+
+// passing is a check that always passes.
+type passing struct{}
+
+func (passing) Spec() model.CheckSpec {
+	return model.CheckSpec{Name: "readiness", Severity: model.SeverityCritical, Persistence: 2, MaxProbeErrors: 3}
+}
+func (passing) Run(context.Context) model.Measurement {
+	return model.Measurement{Check: "readiness", Value: "200", Expected: "2xx"}
+}
+
+// TestConsoleHeartbeat runs a quiet default 10-minute plan through the console: between
+// the late checkpoints and through the cool-down the log is never silent for more than
+// heartbeatGap (plus the round that notices), and each heartbeat says how the run stands
+// and what comes next.
+func TestConsoleHeartbeat(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		rec := &recording{name: "github"}
+		c := newConsole(rec)
+		plan := monitor.Plan{Schedule: []time.Duration{10 * time.Second, 30 * time.Second, time.Minute, 5 * time.Minute},
+			Interval: 10 * time.Second, Cooldown: 5 * time.Minute}
+		c.follow(plan)
+		res := monitor.Run(t.Context(), monitor.Options{Checks: []check.Check{passing{}}, Plan: plan, FailOn: model.SeverityCritical, Publisher: c})
+		if res.Verdict != model.VerdictHealthy {
+			t.Fatalf("verdict %s", res.Verdict)
+		}
+		var last time.Duration
+		var beats []string
+		for _, l := range rec.lines {
+			f := strings.Fields(l)
+			if len(f) < 2 || f[0] != "log" || !strings.HasPrefix(f[1], "+") {
+				continue
+			}
+			at, err := time.ParseDuration(strings.TrimPrefix(f[1], "+"))
+			if err != nil {
+				t.Fatalf("line %q: %v", l, err)
+			}
+			if at-last > heartbeatGap+plan.Interval {
+				t.Errorf("the log was silent from +%s to +%s", last, at)
+			}
+			last = at
+			if strings.Contains(l, "all checks passing") {
+				beats = append(beats, strings.Join(f[1:], " "))
+			}
+		}
+		if plan.End()-last > heartbeatGap+plan.Interval {
+			t.Errorf("the log was silent from +%s to the end (+%s)", last, plan.End())
+		}
+		for _, want := range []string{"+1m30s Monitor: all checks passing, next checkpoint 5m in 3m30s",
+			"+5m40s Cool-down: all checks passing, 4m20s left", "+9m40s Cool-down: all checks passing, 20s left"} {
+			if !slices.Contains(beats, want) {
+				t.Errorf("no heartbeat %q in %q", want, beats)
+			}
+		}
+	})
 }

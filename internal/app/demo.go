@@ -87,6 +87,9 @@ func demoCommand(ctx context.Context, env Env, args []string) int {
 func demoArgs(base, commit, reportPath string) []string {
 	return []string{
 		"--environment", "demo",
+		// The tour has no CI run to read a commit from: it names the deploy as the default
+		// does a run's commit, "Deploy <sha7> to <environment>", with the fake one it ships.
+		"--description", "Deploy " + commit[:7] + " to demo",
 		"--health-url", base + "/health/ready",
 		"--live-url", base + "/health/live",
 		"--info-url", base + "/health/info",

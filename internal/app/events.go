@@ -11,11 +11,14 @@ import (
 	"github.com/deploywatch/deploywatch/internal/sink"
 )
 
-// Time the sinks get for the final event: generous when the run ended by itself, short when
-// it was cancelled, since the runner kills the container 7.5 s after its SIGINT and the
-// outputs must be written after the sinks.
+// Time the sinks get once the verdict is known. The outputs and the report are written
+// before they are waited for, so this only bounds how long an API that is down holds the
+// step's end: a few seconds, fewer when the run was cancelled (the runner kills the
+// container 7.5 s after its SIGINT). Mode start, whose whole work is the announce, waits
+// for it up to sinkBudget.
 const (
 	sinkBudget          = 30 * time.Second
+	finishBudget        = 5 * time.Second
 	sinkBudgetCancelled = 3 * time.Second
 )
 
@@ -118,7 +121,7 @@ func (e *events) finish(ctx context.Context, rep model.Report, cancelled bool) m
 	if e.d == nil {
 		return rep
 	}
-	budget := sinkBudget
+	budget := finishBudget
 	if cancelled {
 		budget = sinkBudgetCancelled
 	}

@@ -20,13 +20,18 @@ func (r *runner) writeOutputs(outs []model.Output) {
 	if r.cfg.DotenvPath == "" {
 		return
 	}
-	data, dropped := report.Dotenv(outs)
+	data, dropped, omitted := report.Dotenv(outs)
 	if err := r.writeFile("outputs", r.cfg.DotenvPath, data); err != nil {
 		r.p.Annotate(platform.LevelWarning, "deploywatch: outputs not written", err.Error())
 		return
 	}
+	// A dropped output is one a later job will not see: say so where it shows. Empty ones
+	// left out for GitLab's limits lose nothing (an empty variable is an unset one).
 	if len(dropped) > 0 {
-		r.p.Log(platform.LevelDebug, "dotenv: left out "+strings.Join(dropped, "; "))
+		r.p.Annotate(platform.LevelWarning, "deploywatch: outputs left out of "+r.cfg.DotenvPath, strings.Join(dropped, "; "))
+	}
+	if len(omitted) > 0 {
+		r.p.Log(platform.LevelDebug, "dotenv: left out empty "+strings.Join(omitted, "; "))
 	}
 }
 

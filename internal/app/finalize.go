@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -42,28 +43,53 @@ func signalsOf(findings []model.Finding) map[model.Signal]bool {
 	for _, f := range findings {
 		if f.Type == model.FindingBreach && (f.Fatal || f.Phase != model.PhaseWarmup) && f.Signal != "" {
 			signals[f.Signal] = true
+			for _, s := range crashLoopSignals(f) {
+				signals[s] = true
+			}
 		}
 	}
 	return signals
 }
 
-// finalize reports the end of a run and writes everything it leaves behind. The sinks
-// come first, within their own budget (short when ctx was cancelled), so the outputs and
-// the summary carry the deployment and comment they made known and a warning for each
-// sink problem; then the JSON report, the step outputs, the job summary. A failure to
-// write one is a warning; the others are still written.
+// finalize reports the end of a run and writes everything it leaves behind. The final
+// event goes to the sinks at once, and the JSON report and the step outputs are written
+// while they send it, with the deployment and comment known so far: an API that is down
+// must not keep the verdict from the steps that read it. The sinks then get what is left
+// of their short budget; the job summary follows, with a warning per sink problem, and
+// the report (and the outputs, when a deployment or comment became known late) are
+// written again with what the sinks added. A failure to write one file is a warning; the
+// others are still written.
 func (r *runner) finalize(ctx context.Context, rep model.Report) model.Report {
 	n := len(rep.Warnings)
-	rep = r.ev.finish(ctx, rep, ctx.Err() != nil)
-	for _, w := range rep.Warnings[n:] {
-		r.p.Annotate(platform.LevelWarning, "deploywatch: report not delivered", w)
-	}
-	if err := r.writeReport(rep); err != nil {
-		rep.Warnings = append(rep.Warnings, err.Error())
-		rep.ReportPath = ""
+	rep = sink.WithHandles(rep, r.ev.handles())
+	// Each side appends its own warnings: neither may write into the other's array.
+	rep.Warnings = slices.Clip(rep.Warnings)
+	sent := make(chan model.Report, 1)
+	go func() { sent <- r.ev.finish(ctx, rep, ctx.Err() != nil) }()
+	written := rep
+	if err := r.writeReport(written); err != nil {
+		written.Warnings = append(written.Warnings, err.Error())
+		written.ReportPath = ""
 		r.p.Annotate(platform.LevelWarning, "deploywatch: report not written", err.Error())
 	}
-	r.writeOutputs(report.Outputs(rep))
+	r.writeOutputs(report.Outputs(written))
+	final := <-sent
+	for _, w := range final.Warnings[n:] {
+		r.p.Annotate(platform.LevelWarning, "deploywatch: report not delivered", w)
+	}
+	late := final.DeploymentID != rep.DeploymentID || final.CommentURL != rep.CommentURL
+	final.Warnings = append(slices.Clip(final.Warnings), written.Warnings[n:]...)
+	final.ReportPath = written.ReportPath
+	if final.ReportPath != "" {
+		if err := r.writeReport(final); err != nil {
+			r.p.Annotate(platform.LevelWarning, "deploywatch: report not written", err.Error())
+		}
+	}
+	if late {
+		// Written again in full: the last value of an output is the one a later step reads.
+		r.writeOutputs(report.Outputs(final))
+	}
+	rep = final
 	md := report.Markdown(rep)
 	if err := r.p.WriteSummary(md); err != nil && r.p.Name() != "local" {
 		r.p.Annotate(platform.LevelWarning, "deploywatch: job summary not written", err.Error())

@@ -12,6 +12,8 @@ import (
 	"github.com/deploywatch/deploywatch/internal/kube"
 	"github.com/deploywatch/deploywatch/internal/model"
 	"github.com/deploywatch/deploywatch/internal/redact"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 )
 
 // podGrace is how long a new pod may take to become ready before "not ready" counts.
@@ -42,23 +44,26 @@ func buildKube(ctx context.Context, env Env, cfg *config.Config, start time.Time
 	if err != nil {
 		return nil, config.Problems{{Input: "kubeconfig", Msg: red.String(err.Error())}}
 	}
-	ns := k.Namespace
-	if cfg.Origins["namespace"].Layer == config.LayerDefault && client.Namespace != "" {
-		// An explicit namespace input wins; else the kubeconfig context's, else "default".
-		ns = client.Namespace
-	}
-	target, err := kube.ParseTarget(k.Deployment, ns)
+	target, err := kube.ParseTarget(k.Deployment, kubeNamespace(k.Namespace, client.Namespace))
 	if err != nil {
 		return nil, config.Problems{{Input: "deployment", Value: k.Deployment, HasValue: true, Msg: err.Error()}}
 	}
 	pctx, cancel := context.WithTimeout(ctx, preflightBudget)
 	defer cancel()
-	missing, err := kube.Preflight(pctx, client.Kube, target, kubeFeatures(cfg))
+	// Without Prometheus, CPU and memory come from the metrics API when the cluster serves
+	// one (metrics-server): only then is the check on and its permission asked for. An
+	// unreachable API is the preflight's to report.
+	metrics := false
+	if cfg.Metrics.PrometheusURL == "" {
+		metrics, _ = kube.MetricsServed(pctx, client.Kube)
+	}
+	missing, err := kube.Preflight(pctx, client.Kube, target, kubeFeatures(cfg, metrics))
 	if err != nil {
 		return nil, fmt.Errorf("%w: kubernetes: %s", errPreflight, red.String(err.Error()))
 	}
 	if len(missing) > 0 {
-		return nil, fmt.Errorf("%w: kubernetes: missing permissions: %s (the README lists a minimal Role)", errPreflight, strings.Join(missing, "; "))
+		// One line each in the annotation; "; " keeps them apart where lines are joined.
+		return nil, fmt.Errorf("%w: kubernetes: missing permissions (the README lists a minimal Role):\n%s", errPreflight, strings.Join(missing, ";\n"))
 	}
 	follower, err := kube.Follow(ctx, client.Kube, target)
 	if err != nil {
@@ -84,26 +89,52 @@ func buildKube(ctx context.Context, env Env, cfg *config.Config, start time.Time
 		w := kube.NewLogWatch(client.Kube, target.Namespace, re, start, red.String)
 		s.checks = append(s.checks, check.NewLogErrors(spec("log errors", model.KindLogs, model.SignalUnspecified, model.SeverityCritical), w, pods, k.MaxLogErrors))
 	}
-	if cfg.Metrics.PrometheusURL == "" {
-		// Without Prometheus, CPU and memory come from the metrics API, when the cluster
-		// serves one (metrics-server); otherwise the check is off, and said so.
-		if _, err := client.Kube.Discovery().ServerResourcesForGroupVersion("metrics.k8s.io/v1beta1"); err != nil {
-			s.warnings = append(s.warnings, "pod resources check is off: the cluster serves no metrics API (metrics.k8s.io; install metrics-server, or set prometheus_url)")
-		} else {
-			s.checks = append(s.checks, check.NewPodResources(spec("pod resources", model.KindMemory, model.SignalResources, model.SeverityWarning),
-				client.Metrics, pods, cfg.Metrics.CPUThreshold, cfg.Metrics.MemoryThreshold))
-		}
+	switch {
+	case metrics:
+		s.checks = append(s.checks, check.NewPodResources(spec("pod resources", model.KindMemory, model.SignalResources, model.SeverityWarning),
+			client.Metrics, pods, cfg.Metrics.CPUThreshold, cfg.Metrics.MemoryThreshold))
+	case cfg.Metrics.PrometheusURL == "":
+		s.warnings = append(s.warnings, "pod resources check is off: the cluster serves no metrics API (metrics.k8s.io; install metrics-server, or set prometheus_url)")
 	}
 	return s, nil
 }
 
-// kubeFeatures are the features a run uses, for the permission preflight.
-func kubeFeatures(cfg *config.Config) []kube.Feature {
+// kubeNamespace is the workload's namespace: the namespace input, but its default
+// "default" defers to the kubeconfig context's namespace (the pod's, in a cluster) when
+// there is one, as kubectl without -n does. The value decides, not where it came from: the
+// GitHub runner and the GitLab template pass the default as if it had been set.
+func kubeNamespace(input, contextNS string) string {
+	if input == metav1.NamespaceDefault && contextNS != "" {
+		return contextNS
+	}
+	return input
+}
+
+// crashLoopSignals are the signals a finding of a pod check sets besides its own: a
+// container the kubelet holds in CrashLoopBackOff is unhealthy and in a restart loop at
+// once. The pod checks run together and the first fatal finding ends the round, so
+// whichever of them reports the loop first must set both.
+func crashLoopSignals(f model.Finding) []model.Signal {
+	for _, p := range f.Parts {
+		switch {
+		case p.Reason != kube.ReasonCrashLoop:
+		case f.Kind == model.KindPods:
+			return []model.Signal{model.SignalRestarts}
+		case f.Kind == model.KindRestarts:
+			return []model.Signal{model.SignalPods}
+		}
+	}
+	return nil
+}
+
+// kubeFeatures are the features a run uses, for the permission preflight; metrics says
+// the pod resources check reads the metrics API.
+func kubeFeatures(cfg *config.Config, metrics bool) []kube.Feature {
 	f := []kube.Feature{kube.FeatureRollout, kube.FeaturePods}
 	if cfg.Kube.LogErrorPattern != "" {
 		f = append(f, kube.FeatureLogs)
 	}
-	if cfg.Metrics.PrometheusURL == "" {
+	if metrics {
 		f = append(f, kube.FeatureResources)
 	}
 	if cfg.Kube.Rollback {
@@ -122,33 +153,64 @@ func isDone(ch <-chan struct{}) bool {
 }
 
 // rollback undoes a failed deploy when rollback is on: back to the previous revision, as
-// kubectl rollout undo does, once; then it waits for that rollout and checks the pods, so
+// kubectl rollout undo does, once; then it waits for that rollout and watches the pods, so
 // the report says whether the service recovered. A dry run describes what it would do.
 func (s *kubeSetup) rollback(ctx context.Context, cfg *config.Config, red *redact.Redactor) *model.Rollback {
-	rb := &model.Rollback{Target: s.target.String(), DryRun: cfg.DryRun}
-	res, err := kube.Undo(ctx, s.client.Kube, s.target, cfg.DryRun)
+	return rollbackWorkload(ctx, s.client.Kube, s.target, rollbackOptions{
+		dryRun: cfg.DryRun, timeout: cfg.Kube.RolloutTimeout, selector: cfg.Kube.PodSelector, redact: red.String})
+}
+
+// The pods of the restored revision must stay ready, with no restart, for rollbackSettle
+// within rollbackVerify (capped by rollout_timeout, the settle time by a third of it) for
+// the rollback to count as recovered: one instant would take a crash-looping container
+// between two crashes, or a pod not yet ready, for the answer.
+const (
+	rollbackVerify = 30 * time.Second
+	rollbackSettle = 10 * time.Second
+	rollbackPoll   = time.Second
+)
+
+type rollbackOptions struct {
+	dryRun bool
+	// timeout bounds the rollout of the restored revision (rollout_timeout).
+	timeout  time.Duration
+	selector string
+	redact   func(string) string
+}
+
+// rollbackWorkload undoes t once and verifies the result.
+func rollbackWorkload(ctx context.Context, c kubernetes.Interface, t kube.Target, o rollbackOptions) *model.Rollback {
+	rb := &model.Rollback{Target: t.String(), DryRun: o.dryRun}
+	// Restarts count from just before the patch: every restart of a restored pod counts.
+	start := time.Now()
+	res, err := kube.Undo(ctx, c, t, o.dryRun)
 	if err != nil {
 		rb.DryRun = false
-		rb.Message = "rollback failed: " + red.String(err.Error())
+		rb.Message = "rollback failed: " + o.redact(err.Error())
 		return rb
 	}
 	rb.FromRevision, rb.ToRevision, rb.Message = res.FromRevision, res.ToRevision, res.Message
-	if cfg.DryRun {
+	if res.NothingToUndo {
+		// Neither done nor to be done: the summary must not say "rolled back".
+		rb.DryRun = false
+		return rb
+	}
+	if o.dryRun {
 		return rb
 	}
 	rb.Performed = true
-	wctx, cancel := context.WithTimeout(ctx, cfg.Kube.RolloutTimeout)
+	wctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
-	f, err := kube.Follow(wctx, s.client.Kube, s.target)
+	f, err := kube.Follow(wctx, c, t)
 	if err != nil {
-		rb.Message += "; could not follow the rollback: " + red.String(err.Error())
+		rb.Message += "; could not follow the rollback: " + o.redact(err.Error())
 		return rb
 	}
 	defer f.Stop()
 	select {
 	case <-f.Done():
 	case <-wctx.Done():
-		rb.Message += fmt.Sprintf("; the previous revision did not roll out within %s", cfg.Kube.RolloutTimeout)
+		rb.Message += fmt.Sprintf("; the previous revision did not roll out within %s", o.timeout)
 		return rb
 	}
 	st := f.Status()
@@ -156,19 +218,77 @@ func (s *kubeSetup) rollback(ctx context.Context, cfg *config.Config, red *redac
 		rb.Message += "; the previous revision did not roll out either: " + st.Message
 		return rb
 	}
-	pods := kube.NewPods(s.client.Kube, kube.PodSelection{Target: s.target, Selector: cfg.Kube.PodSelector, Start: time.Now(), Redact: red.String})
-	report, err := pods.Snapshot(wctx)
-	if err != nil {
-		rb.Message += "; could not check the pods: " + red.String(err.Error())
-		return rb
-	}
-	if issues := kube.Issues(report, true, 0, time.Now()); len(issues) > 0 {
-		rb.Message += "; the previous revision is not healthy: " + issues[0].Message
-		return rb
-	}
-	rb.Recovered = true
-	rb.Message += fmt.Sprintf("; %d of %d pods ready on revision %d", countReady(report.New), len(report.New), res.ToRevision)
+	pods := kube.NewPods(c, kube.PodSelection{Target: t, Selector: o.selector, Start: start, Redact: o.redact})
+	ok, msg := settlePods(ctx, pods, min(rollbackVerify, o.timeout), res.ToRevision, o.redact)
+	rb.Recovered = ok
+	rb.Message += "; " + msg
 	return rb
+}
+
+// settlePods watches the restored revision's pods for up to window: recovered once all of
+// them (at least the desired count) have been ready, with no restart and no fatal issue,
+// for a third of window (at most rollbackSettle). A fatal issue or a restart ends it at
+// once, unrecovered.
+func settlePods(ctx context.Context, pods *kube.Pods, window time.Duration, rev int64, redact func(string) string) (bool, string) {
+	settle := min(rollbackSettle, window/3)
+	deadline := time.Now().Add(window)
+	tick := time.NewTicker(max(min(rollbackPoll, settle/2), time.Millisecond))
+	defer tick.Stop()
+	var readySince time.Time
+	for {
+		report, err := pods.Snapshot(ctx)
+		now := time.Now()
+		st := settleStep(report, err, now, redact)
+		switch {
+		case st.failed:
+			return false, "the previous revision is not healthy: " + st.text
+		case !st.ready:
+			readySince = time.Time{}
+		case readySince.IsZero():
+			readySince = now
+		}
+		switch {
+		case st.ready && now.Sub(readySince) >= settle:
+			return true, fmt.Sprintf("%s on revision %d for %s, with no restart", st.text, rev, settle)
+		case !now.Before(deadline):
+			return false, fmt.Sprintf("the previous revision's pods did not settle within %s: %s", window, st.text)
+		}
+		select {
+		case <-ctx.Done():
+			return false, "the check of the previous revision's pods was cut short: " + st.text
+		case <-tick.C:
+		}
+	}
+}
+
+// settleState is one look at the restored pods.
+type settleState struct {
+	// ready: all of them, at least the desired count; failed: a fatal issue or a restart.
+	ready, failed bool
+	text          string
+}
+
+// settleStep judges one snapshot of the restored pods.
+func settleStep(r kube.PodReport, err error, now time.Time, redact func(string) string) settleState {
+	if err != nil {
+		// A failed read says nothing about the pods: the next one may answer.
+		return settleState{text: "could not read the pods: " + redact(err.Error())}
+	}
+	for _, is := range kube.Issues(r, true, 0, now) {
+		if is.Fatal {
+			return settleState{failed: true, text: is.Message}
+		}
+	}
+	if cr := kube.Restarts(r, 0); len(cr) > 0 {
+		times := "times"
+		if cr[0].Restarts == 1 {
+			times = "time"
+		}
+		return settleState{failed: true, text: fmt.Sprintf("pod %s: container %s restarted %d %s since the rollback",
+			cr[0].Pod, cr[0].Container, cr[0].Restarts, times)}
+	}
+	ready, want := countReady(r.New), max(int(r.Desired), len(r.New), 1)
+	return settleState{ready: ready == want, text: fmt.Sprintf("%d of %d pods ready", ready, want)}
 }
 
 func countReady(pods []kube.PodState) int {

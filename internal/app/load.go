@@ -2,30 +2,35 @@ package app
 
 import (
 	"errors"
+	"strings"
 
 	"github.com/deploywatch/deploywatch/internal/config"
 )
 
 // loadConfig loads the configuration from its sources and lists every problem at once.
-// A config file that cannot be read or parsed does not hide the problems of the inputs
-// and flags beside it: those are reported with the file's. (What depends on the file, like
-// "nothing to check", is left out then: it would only echo the file's own problem.)
+// Problems reading the sources (a bad flag, a config file unreadable or partly invalid) do
+// not hide the problems of the values beside them: those are reported with them. What is
+// only missing ("nothing to check") is left out then: it would echo a source's problem.
+// A file that could not be parsed at all leaves only the inputs and flags to check.
 func loadConfig(src config.Sources, srcErr error, dir string) (*config.Config, []string, error) {
+	src.SinkTypes = notifierTypes() // the registry is what a `sinks` item may name
 	if srcErr != nil {
-		var fileProblems config.Problems
-		if !errors.As(srcErr, &fileProblems) || src.Flags == nil {
-			return nil, nil, srcErr // the command line itself did not parse
+		var all config.Problems
+		if !errors.As(srcErr, &all) || src.Flags == nil {
+			return nil, nil, srcErr
 		}
-		_, _, err := config.Load(config.Sources{Flags: src.Flags, Inputs: src.Inputs, Context: src.Context})
+		noFile := src.File == nil && (src.Flags["config"] != "" || strings.TrimSpace(src.Inputs["config"]) != "")
+		_, _, err := config.Load(src)
 		var more config.Problems
 		if errors.As(err, &more) {
 			for _, p := range more {
-				if p.Origin.Layer == config.LayerInput || p.Origin.Layer == config.LayerFlag {
-					fileProblems = append(fileProblems, p)
+				if p.Missing || noFile && p.Origin.Layer != config.LayerInput && p.Origin.Layer != config.LayerFlag {
+					continue
 				}
+				all = append(all, p)
 			}
 		}
-		return nil, nil, fileProblems
+		return nil, nil, all
 	}
 	cfg, warnings, err := config.Load(src)
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"path/filepath"
 	"strings"
 	"time"
@@ -53,7 +52,7 @@ func buildMetricChecks(ctx context.Context, cfg *config.Config, start time.Time,
 	}
 	ctx, cancel := context.WithTimeout(ctx, preflightBudget)
 	defer cancel()
-	setup, err := newMetricSetup(ctx, cfg, version, dir)
+	setup, err := newMetricSetup(ctx, cfg, start, version, dir)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -62,6 +61,9 @@ func buildMetricChecks(ctx context.Context, cfg *config.Config, start time.Time,
 	}
 	var checks []check.Check
 	warnings := setup.warnings
+	if m.PrometheusURL != "" && cfg.Kube.Deployment == "" {
+		warnings = append(warnings, "cpu and memory checks are off: set deployment (and namespace) so that they judge the workload's own pods")
+	}
 	var problems config.Problems
 	for _, mc := range m.Checks {
 		c, warn, err := setup.check(ctx, cfg, mc, start)
@@ -110,7 +112,7 @@ func buildMetricChecks(ctx context.Context, cfg *config.Config, start time.Time,
 	return kept, warnings, nil
 }
 
-func newMetricSetup(ctx context.Context, cfg *config.Config, version, dir string) (*metricSetup, error) {
+func newMetricSetup(ctx context.Context, cfg *config.Config, start time.Time, version, dir string) (*metricSetup, error) {
 	m, s := cfg.Metrics, &metricSetup{}
 	ua := "deploywatch/" + version
 	if m.PrometheusURL != "" {
@@ -146,13 +148,19 @@ func newMetricSetup(ctx context.Context, cfg *config.Config, version, dir string
 		s.scraper, s.promTraffic = sc, nil
 		s.traffic = check.NewFeed(scrapeTraffic{sc})
 		if s.prom == nil {
-			// Without Prometheus history, the baseline is what `deploywatch start` sampled.
+			// Without Prometheus history, the baseline is what `deploywatch start` sampled,
+			// else what the run's first scrapes give.
 			snap, err := check.LoadSnapshot(snapshotPath(dir, cfg.Environment), cfg.Environment, time.Now())
 			switch {
 			case err == nil:
 				s.baselines = snap
 			case !errors.Is(err, check.ErrNoBaseline):
 				s.warnings = append(s.warnings, err.Error())
+			}
+			if s.baselines == nil {
+				var note string
+				s.baselines, note = firstScrapeBaseline(ctx, cfg, sc, s.traffic, start)
+				s.warnings = append(s.warnings, note)
 			}
 		}
 	}
@@ -171,11 +179,15 @@ func snapshotPath(dir, environment string) string {
 	return resolvePath(dir, filepath.Join(".deploywatch", "baseline-"+safe+".json"))
 }
 
-// snapshotSpanMax bounds how long `start` samples the service: a baseline, not a delay.
+// snapshotSpanMax bounds how long `start` samples the service's rate: a baseline, not a
+// delay.
 const snapshotSpanMax = 15 * time.Second
 
-// takeSnapshot samples the service's /metrics over min(baseline, 15s) and saves the
-// traffic as the baseline of a later run.
+// takeSnapshot saves the service's traffic before the deploy as the baseline of a later
+// run: the targets' counters (each process's traffic since it started, a far larger sample
+// than any wait), and the request rate, from the processes' age when
+// they started within the baseline window, else over min(baseline, 15s) between two
+// scrapes (the average of a long-lived process mixes in other hours).
 func takeSnapshot(ctx context.Context, cfg *config.Config, version, dir string) (string, error) {
 	sc, err := scrape.New(scrape.Options{Targets: cfg.Metrics.MetricsURLs, Headers: cfg.HTTPHeaders, UserAgent: "deploywatch/" + version,
 		Client: caClient(cfg, 0, sameHostRedirect)})
@@ -186,28 +198,86 @@ func takeSnapshot(ctx context.Context, cfg *config.Config, version, dir string) 
 	if err != nil {
 		return "", fmt.Errorf("sample the service before the deploy: %w", err)
 	}
-	span := min(cfg.Metrics.Baseline.Window, snapshotSpanMax)
-	timer := time.NewTimer(span)
-	defer timer.Stop()
-	select {
-	case <-ctx.Done():
-		return "", ctx.Err()
-	case <-timer.C:
+	snap := check.NewSnapshot(cfg.Environment, first.At, first.Lifetime(), cfg.Metrics.MetricsURLs)
+	if rate, oldest, ok := processRate(first, cfg.Metrics.Baseline.Window); ok {
+		snap = snap.WithProcessRate(rate, oldest)
+	} else {
+		timer := time.NewTimer(min(cfg.Metrics.Baseline.Window, snapshotSpanMax))
+		defer timer.Stop()
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-timer.C:
+		}
+		last, err := sc.Scrape(ctx)
+		if err != nil {
+			return "", fmt.Errorf("sample the service before the deploy: %w", err)
+		}
+		span := last.At.Sub(first.At)
+		if last.Lifetime().Requests > first.Lifetime().Requests {
+			// Still before the deploy, and more of it (unless a process restarted between).
+			snap = check.NewSnapshot(cfg.Environment, last.At, last.Lifetime(), cfg.Metrics.MetricsURLs)
+		}
+		snap = snap.WithSampleRate(scrape.Window(first, last).Requests/span.Seconds(), span)
 	}
-	last, err := sc.Scrape(ctx)
-	if err != nil {
-		return "", fmt.Errorf("sample the service before the deploy: %w", err)
-	}
-	t := scrape.Window(first, last)
 	path := snapshotPath(dir, cfg.Environment)
-	if err := check.NewSnapshot(cfg.Environment, last.At, last.At.Sub(first.At), t, cfg.Metrics.MetricsURLs).Save(path); err != nil {
+	if err := snap.Save(path); err != nil {
 		return "", err
 	}
-	p99 := "no latency histogram"
-	if q := source.Quantile(0.99, t.Buckets); !math.IsNaN(q) {
-		p99 = "p99 " + model.UnitSeconds.Format(q)
+	return snap.Describe(time.Now()) + ", saved to " + path, nil
+}
+
+// processRate is the targets' request rate since their processes started, when every one
+// exposes its start and none started before the baseline window.
+func processRate(first scrape.Snapshot, window time.Duration) (float64, time.Time, bool) {
+	oldest, _, ok := first.Started()
+	if !ok || first.At.Sub(oldest) > window {
+		return 0, time.Time{}, false
 	}
-	return fmt.Sprintf("baseline: %.0f requests, %.0f errors, %s over %s, saved to %s", t.Requests, t.Errors, p99, last.At.Sub(first.At).Round(time.Millisecond), path), nil
+	rate, ok := first.LifetimeRate()
+	return rate, oldest, ok
+}
+
+// liveBaselineMax bounds the run's first seconds taken as a baseline without a warm-up.
+const liveBaselineMax = 30 * time.Second
+
+// firstScrapeBaseline is the baseline of a direct scrape without a start snapshot, and the
+// line that explains it. The run's first scrape (the zero point of its totals) reads the
+// targets' counters: when every target's process started before the baseline window that
+// ends at the run's start, they are the old version's traffic and the baseline. Otherwise (new or unknown processes)
+// the baseline is the run's first seconds (the warm-up, else up to the first checkpoint):
+// relative checks then judge drift within the run, and the error rate its threshold alone.
+func firstScrapeBaseline(ctx context.Context, cfg *config.Config, sc *scrape.Scraper, feed *check.Feed, start time.Time) (check.BaselineReader, string) {
+	first, err := sc.Scrape(ctx)
+	span := cfg.Warmup
+	if span <= 0 {
+		span = liveBaselineMax
+		if len(cfg.Schedule) > 0 && cfg.Schedule[0] > 0 {
+			span = min(cfg.Schedule[0], liveBaselineMax)
+		}
+	}
+	live := &check.LiveBaseline{Feed: feed, From: first.At, Span: span}
+	// `run` starts after the deploy, so a process that started shortly before it is most
+	// likely the new version: only processes up since before the baseline window count
+	// as the old version's.
+	old, why := first.StartedBefore(start.Add(-cfg.Metrics.Baseline.Window))
+	if !old && strings.Contains(why, "started after") {
+		why = strings.Replace(why, "started after the deploy start", "started less than "+report.FormatDuration(cfg.Metrics.Baseline.Window)+" before the run, so they may be the new version", 1)
+	}
+	if err != nil {
+		why = "the first scrape failed: " + err.Error()
+	}
+	if !old {
+		return live, fmt.Sprintf("baseline: the first %s of the run (%s): p99 latency and throughput judge drift within the run, "+
+			"the error rate its threshold; run `deploywatch start` before the deploy to compare with the old version", report.FormatDuration(span), why)
+	}
+	snap := check.NewSnapshot(cfg.Environment, first.At, first.Lifetime(), cfg.Metrics.MetricsURLs)
+	if rate, oldest, ok := processRate(first, cfg.Metrics.Baseline.Window); ok {
+		snap = snap.WithProcessRate(rate, oldest)
+	} else {
+		snap = snap.WithRunRate(live)
+	}
+	return &snap, snap.Describe(first.At) + " (the counters at the run's first scrape)"
 }
 
 // scrapeTraffic adapts the scraper to the checks' traffic reader: its totals run from its
@@ -235,20 +305,20 @@ var metricSignals = map[model.CheckKind]model.Signal{
 func (s *metricSetup) check(ctx context.Context, cfg *config.Config, mc config.MetricCheck, start time.Time) (check.Check, string, error) {
 	spec := model.CheckSpec{
 		Name: mc.Name, Kind: mc.Kind, Signal: metricSignals[mc.Kind], Target: mc.Query, Severity: mc.Severity,
-		Persistence: mc.Persistence, MaxProbeErrors: mc.MaxProbeErrors,
+		Persistence: mc.Persistence, EmergencyPersistence: mc.EmergencyPersistence, MaxProbeErrors: mc.MaxProbeErrors,
 	}
 	base := check.Baseline{Start: start, Window: cfg.Metrics.Baseline.Window, Offsets: cfg.Metrics.Baseline.Offsets}
 	if mc.Traffic {
 		return s.trafficCheck(ctx, mc, spec, base)
 	}
 	q := check.NewQuery(check.QueryConfig{
-		Spec: spec, Querier: s.prom, Query: mc.Query, Op: mc.Op, Threshold: mc.Threshold, Relative: mc.Relative,
-		Unit: mc.Unit, OnNoData: mc.OnNoData, Baseline: base,
+		Spec: spec, Querier: s.prom.WithTimeout(mc.Timeout), Query: mc.Query, Op: mc.Op, Threshold: mc.Threshold, Relative: mc.Relative,
+		Unit: mc.Unit, OnNoData: mc.OnNoData, Baseline: base, PerSeries: mc.PerSeries,
 	})
 	err := q.Preflight(ctx)
 	switch {
 	case errors.Is(err, source.ErrNoData) && mc.Optional:
-		return nil, fmt.Sprintf("%s check is off: its query has no data (%s); it needs cAdvisor and kube-state-metrics series matching the selector", mc.Name, mc.Query), nil
+		return nil, fmt.Sprintf("%s check is off: its query has no data (%s); it needs cAdvisor and kube-state-metrics series of the workload's pods in namespace %s", mc.Name, mc.Query, cfg.Kube.Namespace), nil
 	case errors.Is(err, source.ErrNoData):
 		return q, fmt.Sprintf("%s: the query has no data right now (%s); no data counts against max_probe_errors (on_no_data: %s)", mc.Name, mc.Query, mc.OnNoData), nil
 	case err != nil:
@@ -282,7 +352,7 @@ func (s *metricSetup) trafficCheck(ctx context.Context, mc config.MetricCheck, s
 			}
 		}
 	}
-	cfg := check.TrafficConfig{Spec: spec, Feed: s.traffic, Baselines: s.baselines, Baseline: base, Query: mc.Query}
+	cfg := check.TrafficConfig{Spec: spec, Feed: s.traffic, Baselines: s.baselines, Baseline: base, Query: mc.Query, OnNoData: mc.OnNoData}
 	switch mc.Kind {
 	case model.KindErrorRate:
 		return check.NewErrorRate(cfg, analysis.ErrorRateRule{Threshold: mc.Threshold}), "", nil
@@ -310,7 +380,7 @@ func (s *metricSetup) companions(cfg *config.Config, mc config.MetricCheck, star
 	if mc.Anomaly && m.History > 0 {
 		spec := model.CheckSpec{Name: mc.Name + " vs history", Kind: model.KindHistory, Target: mc.Query,
 			Severity: model.SeverityWarning, Persistence: max(mc.Persistence, 2), MaxProbeErrors: mc.MaxProbeErrors}
-		out = append(out, check.NewHistory(check.HistoryConfig{Spec: spec, Querier: s.prom, Query: mc.Query, Op: mc.Op,
+		out = append(out, check.NewHistory(check.HistoryConfig{Spec: spec, Querier: s.prom.WithTimeout(mc.Timeout), Query: mc.Query, Op: mc.Op,
 			Unit: mc.Unit, Start: start, Window: m.History, Scorer: newScorer(mc.Unit), Threshold: anomalyThreshold}))
 	}
 	if mc.Trend {
@@ -318,8 +388,8 @@ func (s *metricSetup) companions(cfg *config.Config, mc config.MetricCheck, star
 			Severity: model.SeverityWarning, Persistence: 2, MaxProbeErrors: mc.MaxProbeErrors}
 		end := start.Add(lastOf(cfg.Schedule) + cfg.Cooldown)
 		out = append(out, check.NewTrend(check.TrendConfig{End: end, Query: check.QueryConfig{
-			Spec: spec, Querier: s.prom, Query: mc.Query, Op: mc.Op, Threshold: mc.Threshold, Relative: mc.Relative,
-			Unit: mc.Unit, OnNoData: "inconclusive",
+			Spec: spec, Querier: s.prom.WithTimeout(mc.Timeout), Query: mc.Query, Op: mc.Op, Threshold: mc.Threshold, Relative: mc.Relative,
+			Unit: mc.Unit, OnNoData: "inconclusive", PerSeries: mc.PerSeries,
 			Baseline: check.Baseline{Start: start, Window: m.Baseline.Window, Offsets: m.Baseline.Offsets},
 		}}))
 	}

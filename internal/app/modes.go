@@ -3,10 +3,13 @@ package app
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/deploywatch/deploywatch/internal/model"
 	"github.com/deploywatch/deploywatch/internal/platform"
+	"github.com/deploywatch/deploywatch/internal/report"
 	"github.com/deploywatch/deploywatch/internal/sink"
 )
 
@@ -14,12 +17,15 @@ import (
 // scrape, samples the service's traffic as the baseline.
 func (r *runner) start(ctx context.Context) int {
 	now := time.Now().UTC()
-	r.p.Log(platform.LevelInfo, fmt.Sprintf("deployment %q to %s started at %s", r.cfg.Description, r.cfg.Environment, now.Format(time.RFC3339)))
+	line := fmt.Sprintf("deployment %q to %s started at %s", r.cfg.Description, r.cfg.Environment, now.Format(time.RFC3339))
+	r.p.Log(platform.LevelInfo, line)
+	warned := slices.Clone(r.warnings)
 	if len(r.cfg.Metrics.MetricsURLs) > 0 && r.cfg.Metrics.PrometheusURL == "" {
 		line, err := takeSnapshot(ctx, r.cfg, r.env.Version, r.env.Dir)
 		if err != nil {
 			// The deploy goes on; the later run judges without a baseline and says so.
 			r.p.Annotate(platform.LevelWarning, "deploywatch: no baseline", err.Error())
+			warned = append(warned, "no baseline: "+err.Error())
 		} else {
 			r.p.Log(platform.LevelInfo, line)
 		}
@@ -34,6 +40,7 @@ func (r *runner) start(ctx context.Context) int {
 	if rep.DeploymentID != "" {
 		r.p.Log(platform.LevelInfo, "deployment: "+rep.DeploymentID)
 	}
+	r.writeStepSummary("🚀 "+line, append(warned, warnings...))
 	outs := []model.Output{{Name: "started_at", Value: now.Format(time.RFC3339)}, {Name: "deployment_id", Value: rep.DeploymentID},
 		{Name: "comment_url", Value: rep.CommentURL}}
 	r.writeOutputs(outs)
@@ -54,8 +61,32 @@ func (r *runner) finishMode(ctx context.Context) int {
 	for _, w := range rep.Warnings[len(r.warnings):] {
 		r.p.Annotate(platform.LevelWarning, "deploywatch: report not delivered", w)
 	}
+	r.writeStepSummary(line, rep.Warnings)
 	outs := []model.Output{{Name: "status", Value: string(r.cfg.FinalStatus)}, {Name: "deployment_id", Value: rep.DeploymentID},
 		{Name: "comment_url", Value: rep.CommentURL}, {Name: "summary", Value: line}}
 	r.writeOutputs(outs)
 	return ExitOK
+}
+
+// maxSummaryWarnings bounds the warning lines of a step summary; the log has them all.
+const maxSummaryWarnings = 10
+
+// writeStepSummary writes the short job summary of modes start and finish: what the step
+// did, then a line per warning (a sink not built or not reached), so a warning is in the
+// summary as well as an annotation, as in mode run.
+func (r *runner) writeStepSummary(line string, warnings []string) {
+	var b strings.Builder
+	b.WriteString("### deploywatch: " + report.EscapeMarkdown(r.cfg.Environment) + "\n\n" + report.EscapeMarkdown(line) + "\n")
+	if len(warnings) > 0 {
+		b.WriteString("\n**deploywatch warnings** (they did not change the outcome):\n\n")
+		for _, w := range warnings[:min(len(warnings), maxSummaryWarnings)] {
+			b.WriteString("- ⚠️ " + report.EscapeMarkdown(w) + "\n")
+		}
+		if n := len(warnings) - maxSummaryWarnings; n > 0 {
+			fmt.Fprintf(&b, "- … %d more in the log\n", n)
+		}
+	}
+	if err := r.p.WriteSummary(b.String()); err != nil && r.p.Name() != "local" {
+		r.p.Annotate(platform.LevelWarning, "deploywatch: job summary not written", err.Error())
+	}
 }

@@ -16,6 +16,10 @@ import (
 	"github.com/deploywatch/deploywatch/internal/sink"
 )
 
+// announceBudget is how long the first check waits for the start to be announced (a
+// GitHub deployment and comment created, so the log shows them from its first lines).
+const announceBudget = 2 * time.Second
+
 // runCommand serves run, start, monitor and finish.
 func runCommand(ctx context.Context, env Env, cmd string, args []string) int {
 	p, pwarn, err := choosePlatform(env)
@@ -67,10 +71,13 @@ func invalid(p platform.Platform, err error) int {
 	var ps config.Problems
 	if !errors.As(err, &ps) {
 		p.Annotate(platform.LevelError, "deploywatch: invalid configuration", err.Error())
+		reportInvalid(p, []string{err.Error()})
 		return ExitInvalid
 	}
 	p.Log(platform.LevelError, fmt.Sprintf("deploywatch: %d configuration problem(s); nothing was monitored", len(ps)))
+	lines := make([]string, 0, len(ps))
 	for _, pr := range ps {
+		lines = append(lines, pr.Error())
 		if p.Name() == "local" {
 			// A terminal reads the problem itself; a title would repeat its input's name.
 			p.Log(platform.LevelError, "  "+pr.Error())
@@ -78,6 +85,7 @@ func invalid(p platform.Platform, err error) int {
 		}
 		p.Annotate(platform.LevelError, "deploywatch: invalid input "+pr.Input, pr.Error())
 	}
+	reportInvalid(p, lines)
 	return ExitInvalid
 }
 
@@ -139,12 +147,8 @@ func (r *runner) monitor(ctx context.Context) int {
 		defer ks.follower.Stop()
 		opts.Rollout, opts.RolloutChecks, opts.RolloutTimeout = ks.rollout, ks.checks, r.cfg.Kube.RolloutTimeout
 	}
-	r.announce(ctx, startedAt, opts)
-	if r.cfg.Mode == config.ModeRun {
-		// The plan counts from here: a slow preflight or sink at the start (up to the
-		// announce's timeout) must not eat the rounds that judge the deploy.
-		opts.Origin = time.Now()
-	}
+	r.cons.follow(opts.Plan)
+	r.begin(ctx, startedAt, &opts)
 	res := safeRun(ctx, r.env, opts)
 	rep := sink.WithHandles(r.report(res), r.ev.handles())
 	rep.Comparison = compare(ctx, r.cfg, rep, r.env.Version)
@@ -158,6 +162,21 @@ func (r *runner) monitor(ctx context.Context) int {
 	rep = r.finalize(ctx, rep)
 	r.cons.verdictNote(rep)
 	return exitCode(r.cfg, rep.Verdict)
+}
+
+// begin announces the start and sets when monitoring begins. A slow or hanging API must
+// not hold the first check: the announce gets announceBudget, then goes on in the
+// background (the sink's worker retries it) while the checks run.
+func (r *runner) begin(ctx context.Context, startedAt time.Time, opts *monitor.Options) {
+	actx, cancel := context.WithTimeout(ctx, announceBudget)
+	defer cancel()
+	r.announce(actx, startedAt, *opts)
+	if r.cfg.Mode == config.ModeRun {
+		// Monitoring begins now: the plan's offsets, the log's and detected_after_s count
+		// from the first round of checks, not from the preflight and the announce before
+		// it. Mode monitor keeps the started_at of mode start: its plan resumes from there.
+		opts.StartedAt = time.Now()
+	}
 }
 
 // fanout hands the monitor's events to several publishers in turn.

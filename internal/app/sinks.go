@@ -1,6 +1,7 @@
 package app
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net/http"
 	"sort"
@@ -16,26 +17,40 @@ import (
 	"github.com/deploywatch/deploywatch/internal/sink/webhook"
 )
 
+// sinkDeps are what every factory builds its sink's own client from.
+type sinkDeps struct {
+	userAgent string
+	// transport trusts ca_cert; the sinks' clients share its connection pool, which the
+	// run closes once they are done.
+	transport *http.Transport
+	// tls is ca_cert's trust for what is not HTTP (SMTP); nil: the system roots.
+	tls *tls.Config
+}
+
+// client is one sink's HTTP client: its own timeout and User-Agent.
+func (d sinkDeps) client() *http.Client { return sink.NewClient(d.userAgent, 0, d.transport) }
+
 // notifierFactory builds one notifier sink from its configuration.
-type notifierFactory func(n config.Notifier, client *http.Client) (sink.Sink, error)
+type notifierFactory func(n config.Notifier, d sinkDeps) (sink.Sink, error)
 
 // notifiers is the one place notifier sinks are registered, by the type a user names in
-// the config file's `sinks` list (config.NotifierTypes lists the same names).
+// the config file's `sinks` list. Its types are the valid ones: loadConfig hands them to
+// the config (Sources.SinkTypes), whose error for an unknown type lists them.
 var notifiers = map[string]notifierFactory{
-	config.NotifierGrafana: func(n config.Notifier, c *http.Client) (sink.Sink, error) {
-		return grafana.New(grafana.Config{URL: n.URL, Token: n.Token, DashboardUID: n.DashboardUID, NotifyOn: n.NotifyOn, Client: c})
+	config.NotifierDatadog: func(n config.Notifier, d sinkDeps) (sink.Sink, error) {
+		return datadog.New(datadog.Config{APIKey: n.Token, Site: n.Site, BaseURL: n.APIURL, NotifyOn: n.NotifyOn, Client: d.client()})
 	},
-	config.NotifierEmail: func(n config.Notifier, _ *http.Client) (sink.Sink, error) {
-		return email.New(email.Config{URL: n.URL, To: n.To, From: n.From})
+	config.NotifierEmail: func(n config.Notifier, d sinkDeps) (sink.Sink, error) {
+		return email.New(email.Config{URL: n.URL, To: n.To, From: n.From, NotifyOn: n.NotifyOn, TLSConfig: d.tls})
 	},
-	config.NotifierSlack: func(n config.Notifier, c *http.Client) (sink.Sink, error) {
-		return slack.New(slack.Config{WebhookURL: n.URL, NotifyOn: n.NotifyOn, Client: c})
+	config.NotifierGrafana: func(n config.Notifier, d sinkDeps) (sink.Sink, error) {
+		return grafana.New(grafana.Config{URL: n.URL, Token: n.Token, DashboardUID: n.DashboardUID, NotifyOn: n.NotifyOn, Client: d.client()})
 	},
-	config.NotifierDatadog: func(n config.Notifier, c *http.Client) (sink.Sink, error) {
-		return datadog.New(datadog.Config{APIKey: n.Token, Site: n.Site, BaseURL: n.APIURL, NotifyOn: n.NotifyOn, Client: c})
+	config.NotifierSlack: func(n config.Notifier, d sinkDeps) (sink.Sink, error) {
+		return slack.New(slack.Config{WebhookURL: n.URL, NotifyOn: n.NotifyOn, Client: d.client()})
 	},
-	config.NotifierWebhook: func(n config.Notifier, c *http.Client) (sink.Sink, error) {
-		return webhook.New(webhook.Config{URL: n.URL, Token: n.Token, Client: c})
+	config.NotifierWebhook: func(n config.Notifier, d sinkDeps) (sink.Sink, error) {
+		return webhook.New(webhook.Config{URL: n.URL, Token: n.Token, Client: d.client()})
 	},
 }
 
@@ -51,25 +66,23 @@ func notifierTypes() []string {
 
 // buildSinks builds every sink the configuration asks for: the GitHub ones first (their
 // deployment and comment are what the others link to), then the notifiers in the order
-// they were configured. A sink that cannot be built is a warning: reporting never stops
-// a run. The sinks share the returned transport, whose idle connections the run closes
-// once they are done.
+// they were configured, each with a client of its own. A sink that cannot be built is a
+// warning: reporting never stops a run. The sinks share the returned transport, whose
+// idle connections the run closes once they are done.
 func buildSinks(env Env, cfg *config.Config, rc model.RunContext) ([]sink.Sink, []string, *http.Transport) {
-	tr := caTransport(cfg, 0)
-	if tr == nil {
-		tr = http.DefaultTransport.(*http.Transport).Clone()
+	deps := sinkDeps{userAgent: userAgent(env.Version), transport: caTransport(cfg, 0)}
+	if deps.transport != nil {
+		deps.tls = deps.transport.TLSClientConfig
+	} else {
+		deps.transport = http.DefaultTransport.(*http.Transport).Clone()
 	}
+	tr := deps.transport
 	sinks, warnings := githubSinks(env, cfg, rc, tr)
 	gl, glw := gitlabSinks(env, cfg, rc, tr)
 	sinks, warnings = append(sinks, gl...), append(warnings, glw...)
-	client := sink.NewClient(userAgent(env.Version), 0, tr)
 	for _, n := range cfg.Sinks.Notifiers {
-		build, ok := notifiers[n.Type]
-		if !ok {
-			warnings = append(warnings, fmt.Sprintf("%s: sink type %q is not part of this build; valid types: %v", n.Source, n.Type, notifierTypes()))
-			continue
-		}
-		s, err := build(n, client)
+		// The config accepted only registered types.
+		s, err := notifiers[n.Type](n, deps)
 		if err != nil {
 			warnings = append(warnings, fmt.Sprintf("%s: %v; this sink is off", n.Source, err))
 			continue

@@ -40,6 +40,10 @@ func githubSinks(env Env, cfg *config.Config, rc model.RunContext, tr http.Round
 		}
 		return nil, []string{"github_token is empty: no GitHub deployment, comment or commit status for this run"}
 	}
+	if rc.Fork && rc.EventName == "pull_request" {
+		// Every write would be refused: say so once and make no call.
+		return nil, []string{forkWarning(cfg, rc)}
+	}
 	c, err := githubapi.New(githubapi.Config{Token: s.GitHubToken, APIURL: rc.APIURL, ServerURL: rc.ServerURL,
 		Repository: rc.Repository, UserAgent: userAgent(env.Version), Transport: tr})
 	if err != nil {
@@ -70,7 +74,40 @@ func githubSinksOn(c *githubapi.Client, cfg *config.Config) ([]sink.Sink, []stri
 	if s.CommitStatus {
 		add(githubstatus.New(githubstatus.Config{Client: c, Environment: cfg.Environment}))
 	}
+	if len(sinks) > 0 {
+		// A token without write permissions turns the GitHub sinks off quietly; this one
+		// warns once for all of them at the end.
+		sinks = append(sinks, c.PermissionReport())
+	}
 	return sinks, warnings
+}
+
+// forkWarning explains why a pull_request run from a fork reports nothing on GitHub:
+// GitHub gives it a read-only GITHUB_TOKEN (and no secrets), so every write would be
+// refused.
+func forkWarning(cfg *config.Config, rc model.RunContext) string {
+	s := cfg.Sinks
+	var off, needs []string
+	if s.DeploymentStatus {
+		off, needs = append(off, "deployment"), append(needs, githubapi.DeploymentsPermission)
+	}
+	if s.Comment != "off" {
+		off, needs = append(off, "comment"), append(needs, "pull-requests: write")
+	}
+	if s.CommitStatus {
+		off, needs = append(off, "commit status"), append(needs, "statuses: write")
+	}
+	from := "a fork"
+	if rc.HeadRepository != "" {
+		from = "the fork " + rc.HeadRepository
+	}
+	what, are := off[0], "is"
+	if len(off) > 1 {
+		what, are = strings.Join(off[:len(off)-1], ", ")+" and "+off[len(off)-1], "are"
+	}
+	return fmt.Sprintf("pull request #%d comes from %s: GitHub gives this workflow a read-only token, so the GitHub %s %s "+
+		"off for this run and no call was made (reporting there needs %s, which a fork's pull_request run cannot get); "+
+		"the verdict and the job summary are unaffected", rc.PullRequest, from, what, are, strings.Join(needs, ", "))
 }
 
 // gitlabSinks builds the GitLab deployment, the sticky merge request note and the commit

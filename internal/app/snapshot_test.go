@@ -3,10 +3,15 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/deploywatch/deploywatch/internal/demo"
 )
@@ -30,7 +35,8 @@ func TestStartSnapshotIsTheScrapeBaseline(t *testing.T) {
 	if code := e.run(t.Context(), "start"); code != ExitOK {
 		t.Fatalf("start: exit %d\n%s", code, e.stdout.String())
 	}
-	if !strings.Contains(e.stdout.String(), "saved to "+filepath.Join(e.dir, ".deploywatch", "baseline-staging.json")) {
+	if out := e.stdout.String(); !strings.Contains(out, "saved to "+filepath.Join(e.dir, ".deploywatch", "baseline-staging.json")) ||
+		!strings.Contains(out, "since the old processes started; throughput") {
 		t.Fatalf("no snapshot saved:\n%s", e.stdout.String())
 	}
 	e.stdout.Reset()
@@ -72,7 +78,60 @@ func TestStartSnapshotIsTheScrapeBaseline(t *testing.T) {
 	if code := e.run(t.Context(), "run", "--schedule", "1s", "--interval", "500ms", "--cooldown", "0s"); code == ExitInvalid {
 		t.Fatalf("run: exit %d", code)
 	}
-	if !strings.Contains(e.stdout.String(), "throughput check is off") {
-		t.Errorf("a staging snapshot served production:\n%s", e.stdout.String())
+	// Without its own snapshot, production's baseline is the run's first second (the demo
+	// exposes no process start), and the run says so.
+	if out := e.stdout.String(); !strings.Contains(out, "baseline: the first 1s of the run") || strings.Contains(out, "41,200") {
+		t.Errorf("a staging snapshot served production:\n%s", out)
+	}
+}
+
+// TestRunWithoutSnapshotUsesOldProcessCounters: with no start snapshot, a target whose
+// process was up before the baseline window that ends at the run's start holds the old
+// version's traffic in its counters: the run takes them as the baseline and says so.
+func TestRunWithoutSnapshotUsesOldProcessCounters(t *testing.T) {
+	t.Parallel()
+	started := time.Now().Add(-2 * time.Hour)
+	exposition := "# TYPE http_requests_total counter\n" +
+		"http_requests_total{code=\"200\"} 41159\nhttp_requests_total{code=\"500\"} 41\n" +
+		"# TYPE http_request_duration_seconds histogram\n" +
+		"http_request_duration_seconds_bucket{le=\"0.1\"} 41000\nhttp_request_duration_seconds_bucket{le=\"+Inf\"} 41200\n" +
+		"http_request_duration_seconds_sum 2000\nhttp_request_duration_seconds_count 41200\n" +
+		"# TYPE process_start_time_seconds gauge\n" + fmt.Sprintf("process_start_time_seconds %d\n", started.Unix())
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, exposition) }))
+	t.Cleanup(srv.Close)
+	e := newTestEnv(t, map[string]string{"INPUT_METRICS_URL": srv.URL + "/metrics"})
+	e.run(t.Context(), "run", "--schedule", "1s", "--interval", "500ms", "--cooldown", "0s")
+	out := e.stdout.String()
+	for _, want := range []string{
+		"baseline: 41,200 requests, 41 errors, p99 99.48ms since the old processes started; throughput from the run's first 1s (the counters at the run's first scrape)",
+		"p99 latency", "throughput",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "check is off") {
+		t.Errorf("a check was turned off:\n%s", out)
+	}
+}
+
+// TestRunWithoutSnapshotDistrustsYoungProcesses: `run` starts after the deploy, so a
+// process up for less than the baseline window before the run may be the new version:
+// its counters are not taken as the old version's, and the run says why.
+func TestRunWithoutSnapshotDistrustsYoungProcesses(t *testing.T) {
+	t.Parallel()
+	exposition := "# TYPE http_requests_total counter\nhttp_requests_total{code=\"200\"} 500\n" +
+		"# TYPE process_start_time_seconds gauge\n" + fmt.Sprintf("process_start_time_seconds %d\n", time.Now().Add(-10*time.Minute).Unix())
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, exposition) }))
+	t.Cleanup(srv.Close)
+	e := newTestEnv(t, map[string]string{"INPUT_METRICS_URL": srv.URL + "/metrics"})
+	e.run(t.Context(), "run", "--schedule", "1s", "--interval", "500ms", "--cooldown", "0s")
+	out := e.stdout.String()
+	want := "baseline: the first 1s of the run (1 of 1 targets started less than 30m before the run, so they may be the new version)"
+	if !strings.Contains(out, want) {
+		t.Errorf("log lacks %q:\n%s", want, out)
+	}
+	if strings.Contains(out, "since the old processes started") {
+		t.Errorf("a 10-minute-old process was taken for the old version:\n%s", out)
 	}
 }

@@ -176,6 +176,19 @@ func describeFailing(bad []model.Part) string {
 	return strings.Join(items, ", ")
 }
 
+// failingNames lists the failing dependencies by name, as a measurement's value.
+func failingNames(bad []model.Part) string {
+	var names []string
+	for i, p := range bad {
+		if i == maxListedDeps {
+			names = append(names, fmt.Sprintf("+%d more", len(bad)-maxListedDeps))
+			break
+		}
+		names = append(names, p.Name)
+	}
+	return strings.Join(names, ", ")
+}
+
 // describeDegraded renders the dependencies a ready service reports as failing:
 // `dependency redis reports "error: timeout"`.
 func describeDegraded(bad []model.Part) string {

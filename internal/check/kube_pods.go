@@ -87,7 +87,7 @@ func (c *podHealthCheck) Run(ctx context.Context) (m model.Measurement) {
 		}
 		m.Breach, m.Severity = true, model.SeverityCritical
 		m.Value = fmt.Sprintf("%d/%d unhealthy", len(bad), len(r.New))
-		m.Message = issues[0].Message + probeNote(events, issues[0].Pod)
+		m.Message = issues[0].Message + previousNote(r, issues[0]) + probeNote(events, issues[0].Pod)
 		if n := len(issues) - 1; n > 0 {
 			m.Message += fmt.Sprintf("; and %d more %s", n, plural(n, "issue", "issues"))
 		}
@@ -121,26 +121,39 @@ func (c *podHealthCheck) Run(ctx context.Context) (m model.Measurement) {
 	return m
 }
 
-// probeFlaps describes the ready pods whose probes failed at least minProbeFailures
-// times since they were first seen ready.
+// probeFlaps describes the containers of ready pods whose probes failed at least
+// minProbeFailures times since their pod was first seen ready.
 func (c *podHealthCheck) probeFlaps(r kube.PodReport, events []kube.EventSummary) []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	// Pods are never seen again once gone: forget them so a long run stays small.
-	for name := range c.probeBase {
+	for key := range c.probeBase {
+		name, _, _ := strings.Cut(key, "/")
 		if !slices.ContainsFunc(r.New, func(p kube.PodState) bool { return p.Name == name }) {
-			delete(c.probeBase, name)
+			delete(c.probeBase, key)
 		}
 	}
 	var out []string
 	for _, p := range r.New {
-		ev, ok := podEvent(events, p.Name, kube.EventUnhealthy)
-		base, seen := c.probeBase[p.Name]
-		if !seen && p.Ready {
-			c.probeBase[p.Name], base, seen = ev.Count, ev.Count, true
+		// The pod's own key marks it seen ready; each container's ("pod/container") holds
+		// its failures counted then, which were the pod starting up.
+		_, seen := c.probeBase[p.Name]
+		firstReady := !seen && p.Ready
+		if firstReady {
+			c.probeBase[p.Name], seen = 0, true
 		}
-		if ok && seen && p.Ready && ev.Count-base >= minProbeFailures {
-			out = append(out, fmt.Sprintf("pod %s: probes failed %d times while ready (%q)", p.Name, ev.Count-base, ev.Message))
+		for _, ev := range podEvents(events, p.Name, kube.EventUnhealthy) {
+			key := p.Name + "/" + ev.Container
+			base, ok := c.probeBase[key]
+			if !ok && seen {
+				if firstReady {
+					base = ev.Count
+				}
+				c.probeBase[key], ok = base, true
+			}
+			if ok && p.Ready && ev.Count-base >= minProbeFailures {
+				out = append(out, fmt.Sprintf("pod %s: %sprobes failed %d times while ready (%q)", p.Name, eventSubject(ev), ev.Count-base, ev.Message))
+			}
 		}
 	}
 	return out
@@ -151,37 +164,63 @@ func podParts(names []string, issues []kube.Issue, events []kube.EventSummary) [
 	parts := make([]model.Part, 0, len(names))
 	for _, name := range names {
 		var details []string
+		reason := ""
 		for _, is := range issues {
 			if is.Pod == name {
 				details = append(details, strings.TrimPrefix(is.Message, "pod "+name+": "))
+				// A crash loop names the part (it sets the restarts signal too); else
+				// the first issue's reason.
+				if reason == "" || is.Reason == kube.ReasonCrashLoop {
+					reason = is.Reason
+				}
 			}
 		}
 		ok := len(details) == 0
 		for _, ev := range events {
 			if ev.Pod == name {
-				details = append(details, fmt.Sprintf("%s ×%d: %s", ev.Reason, ev.Count, capText(ev.Message, 100)))
+				details = append(details, fmt.Sprintf("%s%s ×%d: %s", eventSubject(ev), ev.Reason, ev.Count, capText(ev.Message, 100)))
 			}
 		}
-		parts = append(parts, model.Part{Name: name, OK: ok, Detail: strings.Join(details, "; ")})
+		parts = append(parts, model.Part{Name: name, OK: ok, Detail: strings.Join(details, "; "), Reason: reason})
 	}
 	return parts
 }
 
-// probeNote mentions a pod's failed probes after its issue.
-func probeNote(events []kube.EventSummary, pod string) string {
-	ev, ok := podEvent(events, pod, kube.EventUnhealthy)
-	if !ok {
-		return ""
+// previousNote says when the old version's pods had the same issue: it predates the deploy.
+func previousNote(r kube.PodReport, is kube.Issue) string {
+	if note := r.PreviousSame(is); note != "" {
+		return "; " + note
 	}
-	return fmt.Sprintf("; probes failed %d %s (%q)", ev.Count, plural(int(ev.Count), "time", "times"), capText(ev.Message, 100))
+	return ""
 }
 
-func podEvent(events []kube.EventSummary, pod, reason string) (kube.EventSummary, bool) {
-	i := slices.IndexFunc(events, func(e kube.EventSummary) bool { return e.Pod == pod && e.Reason == reason })
-	if i < 0 {
-		return kube.EventSummary{}, false
+// probeNote mentions a pod's failed probes after its issue, per container.
+func probeNote(events []kube.EventSummary, pod string) string {
+	var note string
+	for _, ev := range podEvents(events, pod, kube.EventUnhealthy) {
+		note += fmt.Sprintf("; %sprobes failed %d %s (%q)", eventSubject(ev), ev.Count, plural(int(ev.Count), "time", "times"), capText(ev.Message, 100))
 	}
-	return events[i], true
+	return note
+}
+
+// podEvents are a pod's events of one reason, one per container (the pod's own first).
+func podEvents(events []kube.EventSummary, pod, reason string) []kube.EventSummary {
+	var out []kube.EventSummary
+	for _, e := range events {
+		if e.Pod == pod && e.Reason == reason {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// eventSubject names the container an event is about, "container api: ", or nothing
+// when it is about the pod as a whole.
+func eventSubject(ev kube.EventSummary) string {
+	if ev.Container == "" {
+		return ""
+	}
+	return "container " + ev.Container + ": "
 }
 
 func newPodNames(pods []kube.PodState) []string {
@@ -201,7 +240,7 @@ type restartsCheck struct {
 
 // NewRestarts returns a check that breaches (signal restarts_exceeded; the spec's severity,
 // critical when it names none) when a container of the new pods restarted more than max
-// times since the start.
+// times since the start, or is in CrashLoopBackOff: a restart loop whatever its count so far.
 func NewRestarts(spec model.CheckSpec, pods *kube.Pods, max int32) Check {
 	return &restartsCheck{spec: spec, pods: pods, max: max}
 }
@@ -217,18 +256,22 @@ func (c *restartsCheck) Run(ctx context.Context) (m model.Measurement) {
 		probeError(&m, "%s", capText(oneLine(err.Error()), maxServiceText))
 		return m
 	}
-	all := kube.Restarts(r, -1)
 	worst := kube.ContainerRestart{}
-	if len(all) > 0 {
+	over := kube.Restarts(r, c.max)
+	if all := kube.Restarts(r, -1); len(over) > 0 {
+		worst = over[0]
+	} else if len(all) > 0 {
 		worst = all[0]
 	}
 	m.Expected = fmt.Sprintf("≤ %d since the start", c.max)
 	m.Metric = &model.MetricValue{Value: float64(worst.Restarts), HasValue: true, Limit: float64(c.max), Op: ">"}
 	m.Value = fmt.Sprintf("%d %s", worst.Restarts, plural(int(worst.Restarts), "restart", "restarts"))
-	if worst.Restarts > 0 {
+	if worst.Restarts > 0 || worst.Looping {
 		m.Value += fmt.Sprintf(" (%s/%s)", worst.Pod, worst.Container)
 	}
-	over := kube.Restarts(r, c.max)
+	if worst.Looping {
+		m.Value += ", " + RestartLoop
+	}
 	if len(over) == 0 {
 		m.Message = fmt.Sprintf("no container of the new pods restarted more than %d times since the start (most: %s)", c.max, m.Value)
 		return m
@@ -237,21 +280,42 @@ func (c *restartsCheck) Run(ctx context.Context) (m model.Measurement) {
 	if c.spec.Severity == model.SeverityNone {
 		m.Severity = model.SeverityCritical
 	}
+	looping := false
 	for _, cr := range over {
-		m.Parts = append(m.Parts, model.Part{Name: cr.Pod + "/" + cr.Container, Detail: restartText(cr)})
+		part := model.Part{Name: cr.Pod + "/" + cr.Container, Detail: restartText(cr)}
+		if cr.Looping {
+			part.Reason = kube.ReasonCrashLoop
+		}
+		m.Parts = append(m.Parts, part)
+		looping = looping || cr.Looping
 	}
 	m.Message = fmt.Sprintf("pod %s: container %s %s", worst.Pod, worst.Container, restartText(worst))
 	if n := len(over) - 1; n > 0 {
 		m.Message += fmt.Sprintf("; and %d more %s over %d", n, plural(n, "container", "containers"), c.max)
+		if looping {
+			m.Message += " or in a restart loop"
+		}
 	}
 	return m
 }
 
-// restartText is "restarted 4 times since the start (last exit 1: Error)".
+// RestartLoop marks, in a part of the restarts check, a container in CrashLoopBackOff.
+const RestartLoop = "in a restart loop"
+
+// restartText is "restarted 4 times since the start, in a restart loop (CrashLoopBackOff;
+// last exit 1: Error)".
 func restartText(cr kube.ContainerRestart) string {
 	s := fmt.Sprintf("restarted %d %s since the start", cr.Restarts, plural(int(cr.Restarts), "time", "times"))
+	var why []string
+	if cr.Looping {
+		s += ", " + RestartLoop
+		why = append(why, kube.ReasonCrashLoop)
+	}
 	if cr.LastReason != "" {
-		s += fmt.Sprintf(" (last exit %d: %s)", cr.ExitCode, cr.LastReason)
+		why = append(why, fmt.Sprintf("last exit %d: %s", cr.ExitCode, cr.LastReason))
+	}
+	if len(why) > 0 {
+		s += " (" + strings.Join(why, "; ") + ")"
 	}
 	return s
 }

@@ -124,6 +124,70 @@ func queryFailure(m *model.Measurement, err error, policy, query string) {
 	}
 }
 
+// worse reports whether a is worse than b under op: higher when a rise breaches, lower when
+// a fall does.
+func worse(op string, a, b float64) bool {
+	if strings.HasPrefix(op, "<") {
+		return a < b
+	}
+	return a > b
+}
+
+// worstSample is the index of the worst of samples (not empty) under op.
+func worstSample(op string, samples []source.Sample) int {
+	w := 0
+	for i, s := range samples[1:] {
+		if worse(op, s.Value, samples[w].Value) {
+			w = i + 1
+		}
+	}
+	return w
+}
+
+// worstPerStep is, for each step of a range answer, the worst value of its series: what a
+// per-series check would have judged then.
+func worstPerStep(op string, series []source.Series) []float64 {
+	at := map[int64]float64{}
+	for _, s := range series {
+		for _, p := range s.Points {
+			k := p.T.UnixMilli()
+			if v, ok := at[k]; !ok || worse(op, p.V, v) {
+				at[k] = p.V
+			}
+		}
+	}
+	out := make([]float64, 0, len(at))
+	for _, v := range at {
+		out = append(out, v)
+	}
+	return out
+}
+
+// seriesName shows a series for a finding: "pod shop/api-7d4b9-x2x7q container api" for a
+// pod's, its labels otherwise.
+func seriesName(labels map[string]string) string {
+	if pod := labels["pod"]; pod != "" {
+		name := "pod " + pod
+		if ns := labels["namespace"]; ns != "" {
+			name = "pod " + ns + "/" + pod
+		}
+		if c := labels["container"]; c != "" {
+			name += " container " + c
+		}
+		return name
+	}
+	keys := make([]string, 0, len(labels))
+	for k := range labels {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s=%q", k, labels[k]))
+	}
+	return "{" + strings.Join(parts, ",") + "}"
+}
+
 // median of values.
 func median(values []float64) float64 {
 	if len(values) == 0 {

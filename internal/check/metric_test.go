@@ -92,6 +92,15 @@ func TestQueryCheck(t *testing.T) {
 		{"several_series", QueryConfig{Op: ">", Threshold: 1},
 			func(time.Time) ([]source.Sample, error) { return []source.Sample{{Value: 1}, {Value: 2}}, nil }, flat(1),
 			model.Measurement{ProbeError: "the query returns 2 series; aggregate it to one value (sum, max, avg)", Message: "the query returns 2 series; aggregate it to one value (sum, max, avg)"}},
+		{"per_series_names_the_worst", QueryConfig{Op: ">", Threshold: 0.9, Unit: model.UnitRatio, PerSeries: true}, pods(0.42, 0.97, 0.63), podSeries(0.5, 0.6),
+			model.Measurement{Breach: true, Value: "97%", Expected: "≤ 90%", Baseline: "60%",
+				Message: "pod shop/api-7d4b9c-b container api: 97% (limit > 90%; baseline 60%), the worst of 3"}},
+		{"per_series_lower_is_worse", QueryConfig{Op: "<", Threshold: 0.2, Unit: model.UnitRatio, PerSeries: true}, pods(0.42, 0.97, 0.63), podSeries(0.5, 0.6),
+			model.Measurement{Value: "42%", Expected: "≥ 20%", Baseline: "50%",
+				Message: "pod shop/api-7d4b9c-a container api: 42% (limit < 20%; baseline 50%), the worst of 3"}},
+		{"per_series_one_series", QueryConfig{Op: ">", Threshold: 0.9, Unit: model.UnitRatio, PerSeries: true}, pods(0.5), podSeries(0.5, 0.5),
+			model.Measurement{Value: "50%", Expected: "≤ 90%", Baseline: "50%",
+				Message: "pod shop/api-7d4b9c-a container api: 50% (limit > 90%; baseline 50%), the worst of 1"}},
 		{"rejected_query", QueryConfig{Op: ">", Threshold: 1},
 			func(time.Time) ([]source.Sample, error) {
 				return nil, &source.QueryError{Query: "q", Reason: "parse error"}
@@ -122,6 +131,30 @@ func TestQueryCheck(t *testing.T) {
 				t.Errorf("measurement (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// pods answers one series per pod of a Deployment, as the CPU and memory queries do.
+func pods(vs ...float64) func(time.Time) ([]source.Sample, error) {
+	return func(time.Time) ([]source.Sample, error) {
+		var out []source.Sample
+		for i, v := range vs {
+			out = append(out, source.Sample{Value: v, Labels: map[string]string{
+				"namespace": "shop", "pod": "api-7d4b9c-" + string(rune('a'+i)), "container": "api"}})
+		}
+		return out, nil
+	}
+}
+
+// podSeries answers a range of two pods whose worst per step is hi, lo, hi: the baseline is
+// the median of the worst (hi when op is ">"), and lo for "<".
+func podSeries(lo, hi float64) func(time.Time, time.Time) ([]source.Series, error) {
+	return func(start, _ time.Time) ([]source.Series, error) {
+		at := func(i int) time.Time { return start.Add(time.Duration(i) * time.Minute) }
+		return []source.Series{
+			{Labels: map[string]string{"pod": "a"}, Points: []source.Point{{T: at(0), V: hi}, {T: at(1), V: lo}, {T: at(2), V: hi}}},
+			{Labels: map[string]string{"pod": "b"}, Points: []source.Point{{T: at(0), V: lo}, {T: at(1), V: hi}, {T: at(2), V: lo}}},
+		}, nil
 	}
 }
 

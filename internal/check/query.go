@@ -23,6 +23,9 @@ type QueryConfig struct {
 	// OnNoData is "inconclusive" (a probe error, counted against the budget), "pass" or "fail".
 	OnNoData string
 	Baseline Baseline
+	// PerSeries queries return one series per pod or container: the worst value is judged,
+	// and the finding names its series. Other queries must return one series.
+	PerSeries bool
 }
 
 // QueryCheck evaluates one PromQL query every round.
@@ -75,15 +78,11 @@ func (c *QueryCheck) Prepare(ctx context.Context) error {
 			c.baselineErr = oneLine(err.Error())
 			continue
 		}
-		if len(series) != 1 {
+		if len(series) != 1 && !c.cfg.PerSeries {
 			c.baselineErr = fmt.Sprintf("the query returns %d series before the start; aggregate it to one", len(series))
 			continue
 		}
-		var values []float64
-		for _, p := range series[0].Points {
-			values = append(values, p.V)
-		}
-		medians = append(medians, median(values))
+		medians = append(medians, median(worstPerStep(c.cfg.Op, series)))
 	}
 	if len(medians) > 0 {
 		c.baseline, c.hasBaseline, c.baselineErr = mostPermissive(c.cfg.Op, medians), true, ""
@@ -97,18 +96,27 @@ func (c *QueryCheck) Run(ctx context.Context) (m model.Measurement) {
 	start := time.Now()
 	samples, err := c.cfg.Querier.Query(ctx, c.cfg.Query, start)
 	m.Latency = time.Since(start)
-	mv := &model.MetricValue{Unit: c.cfg.Unit, Op: c.cfg.Op, Query: c.cfg.Query, Baseline: c.baseline, HasBaseline: c.hasBaseline}
+	mv := &model.MetricValue{Unit: c.cfg.Unit, Query: c.cfg.Query, Baseline: c.baseline, HasBaseline: c.hasBaseline}
+	// Op stays empty until the limit is known, so a relative limit without a baseline is
+	// not shown as a limit of 0.
+	if !c.cfg.Relative || c.hasBaseline {
+		mv.Op, mv.Limit = c.cfg.Op, c.cfg.Threshold
+		if c.cfg.Relative {
+			mv.Limit = c.cfg.Threshold * c.baseline
+		}
+	}
 	m.Metric = mv
 	if err != nil {
 		queryFailure(&m, err, c.cfg.OnNoData, c.cfg.Query)
 		return m
 	}
-	if len(samples) != 1 {
+	if len(samples) != 1 && !c.cfg.PerSeries {
 		m.ProbeError = fmt.Sprintf("the query returns %d series; aggregate it to one value (sum, max, avg)", len(samples))
 		m.Message = m.ProbeError
 		return m
 	}
-	mv.Value, mv.HasValue = samples[0].Value, true
+	worst := samples[worstSample(c.cfg.Op, samples)]
+	mv.Value, mv.HasValue = worst.Value, true
 	u := c.cfg.Unit
 	m.Value = u.Format(mv.Value)
 	if c.hasBaseline {
@@ -127,6 +135,10 @@ func (c *QueryCheck) Run(ctx context.Context) (m model.Measurement) {
 	m.Expected = allowed(c.cfg.Op, u.Format(limit))
 	m.Breach = breaches(c.cfg.Op, mv.Value, limit)
 	m.Message = c.explain(mv.Value, limit)
+	if c.cfg.PerSeries {
+		// Which pod: the one to look at, or to leave alone when it is another's.
+		m.Message = fmt.Sprintf("%s: %s, the worst of %d", seriesName(worst.Labels), m.Message, len(samples))
+	}
 	return m
 }
 

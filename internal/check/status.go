@@ -64,6 +64,8 @@ func (c *statusCheck) Run(ctx context.Context) (m model.Measurement) {
 	if len(bad) > 0 {
 		m.Breach = true
 		m.Severity = model.SeverityWarning
+		// The status is fine; the failing dependencies are what the finding is about.
+		m.Value, m.Expected = failingNames(bad)+" failing", "every dependency ok"
 		m.Message = fmt.Sprintf("ready (%d), but %s", resp.status, describeDegraded(bad))
 		return m
 	}

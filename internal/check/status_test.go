@@ -44,7 +44,7 @@ func TestReadiness(t *testing.T) {
 			name: "ready_with_degraded_dependency", status: 200, ctype: "application/json",
 			body: `{"status":"ready","checks":{"database":"ok","redis":"error: timeout"}}`,
 			want: func(shown string) model.Measurement {
-				return model.Measurement{Breach: true, Severity: model.SeverityWarning, Value: "200", Expected: "2xx",
+				return model.Measurement{Breach: true, Severity: model.SeverityWarning, Value: "redis failing", Expected: "every dependency ok",
 					Message: `ready (200), but dependency redis reports "error: timeout"`,
 					Parts:   []model.Part{{Name: "database", OK: true}, {Name: "redis", Detail: "error: timeout"}}}
 			},
@@ -53,7 +53,7 @@ func TestReadiness(t *testing.T) {
 			name: "ready_with_two_degraded_dependencies", status: 200, ctype: "application/json",
 			body: `{"checks":{"database":"ok","redis":"error: timeout","queue":false}}`,
 			want: func(shown string) model.Measurement {
-				return model.Measurement{Breach: true, Severity: model.SeverityWarning, Value: "200", Expected: "2xx",
+				return model.Measurement{Breach: true, Severity: model.SeverityWarning, Value: "queue, redis failing", Expected: "every dependency ok",
 					Message: `ready (200), but dependencies queue reports "false", redis reports "error: timeout"`,
 					Parts: []model.Part{{Name: "database", OK: true}, {Name: "queue", Detail: "false"},
 						{Name: "redis", Detail: "error: timeout"}}}
@@ -67,7 +67,7 @@ func TestReadiness(t *testing.T) {
 				for _, n := range "abcdef" {
 					parts = append(parts, model.Part{Name: string(n), Detail: "slow"})
 				}
-				return model.Measurement{Breach: true, Severity: model.SeverityWarning, Value: "200", Expected: "2xx",
+				return model.Measurement{Breach: true, Severity: model.SeverityWarning, Value: "a, b, c, d, e, +1 more failing", Expected: "every dependency ok",
 					Message: `ready (200), but dependencies a reports "slow", b reports "slow", c reports "slow", ` +
 						`d reports "slow", e reports "slow", and 1 more`,
 					Parts: parts}
@@ -105,7 +105,7 @@ func TestReadiness(t *testing.T) {
 			name: "ietf_draft_warn", status: 200, ctype: "application/health+json",
 			body: `{"status":"warn","checks":{"db:responseTime":[{"status":"pass"}],"cache:connections":[{"status":"pass"},{"status":"warn","output":"pool nearly exhausted"}]}}`,
 			want: func(shown string) model.Measurement {
-				return model.Measurement{Breach: true, Severity: model.SeverityWarning, Value: "200", Expected: "2xx",
+				return model.Measurement{Breach: true, Severity: model.SeverityWarning, Value: "cache:connections failing", Expected: "every dependency ok",
 					Message: `ready (200), but dependency cache:connections reports "warn: pool nearly exhausted"`,
 					Parts: []model.Part{{Name: "cache:connections", Detail: "warn: pool nearly exhausted"},
 						{Name: "db:responseTime", OK: true}}}

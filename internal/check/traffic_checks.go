@@ -29,6 +29,9 @@ type TrafficConfig struct {
 	Baseline  Baseline
 	// Query is shown to explain where the numbers come from.
 	Query string
+	// OnNoData is what a reading without the counters means: "inconclusive" (empty: a
+	// probe error), "pass" or "fail".
+	OnNoData string
 }
 
 // trafficBase holds what the three traffic checks do alike.
@@ -76,7 +79,7 @@ func (b *trafficBase) next(ctx context.Context, m *model.Measurement) (time.Time
 	at, cum, err := b.cfg.Feed.Latest(ctx)
 	m.Latency = time.Since(start)
 	if err != nil {
-		queryFailure(m, err, "inconclusive", b.cfg.Query)
+		queryFailure(m, err, b.cfg.OnNoData, b.cfg.Query)
 		return at, source.Traffic{}, source.Traffic{}, false
 	}
 	prev := source.Traffic{}
@@ -128,8 +131,12 @@ func addTraffic(a, b source.Traffic) source.Traffic {
 
 // histogramCount is the number of observations of a histogram: its +Inf bucket.
 func histogramCount(t source.Traffic) float64 {
-	if n := len(t.Buckets); n > 0 && math.IsInf(t.Buckets[n-1].UpperBound, 1) {
-		return t.Buckets[n-1].Count
+	// The +Inf bucket counts every observation; buckets read from a query come in the
+	// order the backend returns them, so it is looked for, not assumed last.
+	for _, b := range t.Buckets {
+		if math.IsInf(b.UpperBound, 1) {
+			return b.Count
+		}
 	}
 	return 0
 }

@@ -3,11 +3,15 @@ package check
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
+	"os"
 	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/deploywatch/deploywatch/internal/analysis"
 	"github.com/deploywatch/deploywatch/internal/model"
@@ -85,6 +89,11 @@ func TestErrorRateCheck(t *testing.T) {
 		}
 		if m.Metric.Value <= m.Metric.Limit || m.Metric.Limit > 0.01 || m.Expected == "" || m.Metric.Requests < 7000 {
 			t.Errorf("numbers: value %v limit %v expected %q requests %v", m.Metric.Value, m.Metric.Limit, m.Expected, m.Metric.Requests)
+		}
+		// The value shown is the rate the breach judges, the one its message gives.
+		var judged float64
+		if _, err := fmt.Sscanf(m.Message, "%f%% over the last", &judged); err != nil || math.Abs(m.Metric.Value*100-judged) > 0.05 {
+			t.Errorf("value %s (%v) beside the breach %q (%v)", m.Value, m.Metric.Value, m.Message, err)
 		}
 	})
 }
@@ -239,18 +248,35 @@ func TestSnapshotRoundTrip(t *testing.T) {
 	t.Parallel()
 	path := t.TempDir() + "/.deploywatch/baseline-production.json"
 	now := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
-	traffic := source.Traffic{Requests: 500, Errors: 1, Buckets: histogram(500, 0.04)}
-	if err := NewSnapshot("production", now, 10*time.Second, traffic, []string{"http://a/metrics"}).Save(path); err != nil {
+	// The old processes' lifetime: 41,200 requests; their rate measured over 15 s.
+	traffic := source.Traffic{Requests: 41_200, Errors: 41, Buckets: histogram(41_200, 0.04)}
+	snap := NewSnapshot("production", now, traffic, []string{"http://u:s3cret-pass@a/metrics"}).WithSampleRate(2, 15*time.Second)
+	if err := snap.Save(path); err != nil {
 		t.Fatal(err)
+	}
+	raw, _ := os.ReadFile(path)
+	for _, want := range []string{`"counts": "lifetime"`, `"rate_from": "sample"`, `"rate_per_s": 2`, `"span_s": 15`} {
+		if !strings.Contains(string(raw), want) {
+			t.Errorf("the snapshot file lacks %s:\n%s", want, raw)
+		}
+	}
+	if strings.Contains(string(raw), "s3cret-pass") {
+		t.Error("the snapshot file holds a target's password")
 	}
 	s, err := LoadSnapshot(path, "production", now.Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
 	got, _ := s.Baseline(t.Context(), now, time.Minute)
-	if got.Requests != 500 || got.Errors != 1 || got.Span != 10*time.Second || !math.IsInf(got.Buckets[len(got.Buckets)-1].UpperBound, 1) ||
+	if got.Requests != 41_200 || got.Errors != 41 || !math.IsInf(got.Buckets[len(got.Buckets)-1].UpperBound, 1) ||
 		source.Quantile(0.99, got.Buckets) != source.Quantile(0.99, traffic.Buckets) {
 		t.Errorf("round trip: %+v", got)
+	}
+	if rate, err := s.BaselineRate(t.Context()); rate != 2 || err != nil {
+		t.Errorf("rate %v, %v", rate, err)
+	}
+	if d, want := s.Describe(now), "baseline: 41,200 requests, 41 errors, p99 49.75ms since the old processes started; throughput 2/s over a 15s sample"; d != want {
+		t.Errorf("describe:\n got %q\nwant %q", d, want)
 	}
 	for _, tt := range []struct {
 		name, path, env string
@@ -264,6 +290,26 @@ func TestSnapshotRoundTrip(t *testing.T) {
 		if _, err := LoadSnapshot(tt.path, tt.env, tt.at); !errors.Is(err, ErrNoBaseline) || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: %v", tt.name, err)
 		}
+	}
+}
+
+// TestSnapshotVersion1: a snapshot of the previous format held a sample's traffic; its
+// rate is the sample's.
+func TestSnapshotVersion1(t *testing.T) {
+	t.Parallel()
+	path := t.TempDir() + "/baseline.json"
+	now := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
+	v1 := `{"version": 1, "environment": "production", "taken_at": "2026-11-21T10:00:00Z", "span_s": 10, "requests": 1000, "errors": 1,
+	"buckets": [[0.05, 990], [1e308, 1000]], "targets": ["http://a/metrics"]}`
+	if err := os.WriteFile(path, []byte(v1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := LoadSnapshot(path, "production", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rate, _ := s.BaselineRate(t.Context()); rate != 100 || s.Counts != CountsSample {
+		t.Errorf("version 1: rate %v counts %q", rate, s.Counts)
 	}
 }
 
@@ -331,4 +377,86 @@ func TestLatencyShiftDetector(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestPendingLatencyShowsItsLimit: before the first full block the report shows the limit
+// the check will judge against, never a limit of 0.
+func TestPendingLatencyShowsItsLimit(t *testing.T) {
+	base := source.Traffic{Requests: 10_000, Buckets: histogram(10_000, 0.04)}
+	tests := []struct {
+		name     string
+		baseline *source.Traffic
+		rule     analysis.LatencyRule
+		wantOp   string
+		wantLim  float64
+	}{
+		{"absolute", nil, analysis.LatencyRule{Absolute: 500 * time.Millisecond}, ">", 0.5},
+		{"relative_with_baseline", &base, analysis.LatencyRule{Factor: 2}, ">", 2 * source.Quantile(0.99, base.Buckets)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := &scriptedTraffic{baseline: tt.baseline}
+			c := NewLatency(trafficConfig("p99", st), tt.rule)
+			if err := c.Prepare(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			st.add(10, 0, 0.04)
+			m := c.Run(t.Context())
+			if !m.Insufficient || m.Metric == nil {
+				t.Fatalf("want a pending measurement with a metric, got %+v", m)
+			}
+			if m.Metric.Op != tt.wantOp || math.Abs(m.Metric.Limit-tt.wantLim) > 1e-9 {
+				t.Errorf("limit %q %g, want %q %g", m.Metric.Op, m.Metric.Limit, tt.wantOp, tt.wantLim)
+			}
+		})
+	}
+}
+
+// TestTrafficChecksOnNoData: a reading without the counters follows the check's on_no_data,
+// for each traffic check alike.
+func TestTrafficChecksOnNoData(t *testing.T) {
+	t.Parallel()
+	checks := map[string]func(TrafficConfig) Check{
+		"error rate":  func(c TrafficConfig) Check { return NewErrorRate(c, analysis.ErrorRateRule{Threshold: 0.01}) },
+		"p99 latency": func(c TrafficConfig) Check { return NewLatency(c, analysis.LatencyRule{Factor: 2}) },
+		"throughput":  func(c TrafficConfig) Check { return NewThroughput(c, 0.5, 0) },
+	}
+	tests := []struct {
+		policy string
+		want   model.Measurement
+	}{
+		{"", model.Measurement{ProbeError: "no data: q", Message: "no data: q"}},
+		{"inconclusive", model.Measurement{ProbeError: "no data: q", Message: "no data: q"}},
+		{"pass", model.Measurement{Message: "no data (on_no_data: pass): q"}},
+		{"fail", model.Measurement{Breach: true, Value: "no data", Message: "no data (on_no_data: fail): q"}},
+	}
+	for name, build := range checks {
+		for _, tt := range tests {
+			t.Run(name+"/"+tt.policy, func(t *testing.T) {
+				t.Parallel()
+				st := &scriptedTraffic{err: fmt.Errorf("%w: q", source.ErrNoData)}
+				cfg := trafficConfig(name, st)
+				cfg.OnNoData = tt.policy
+				got := build(cfg).Run(t.Context())
+				got.Metric, got.Latency = nil, 0
+				tt.want.Check = name
+				if diff := cmp.Diff(tt.want, got); diff != "" {
+					t.Errorf("measurement (-want +got):\n%s", diff)
+				}
+			})
+		}
+	}
+}
+
+// TestHistogramCountFindsInf: buckets read from a query come in any order; the count is
+// the +Inf bucket's wherever it is.
+func TestHistogramCountFindsInf(t *testing.T) {
+	t.Parallel()
+	unsorted := source.Traffic{Buckets: []source.Bucket{{UpperBound: math.Inf(1), Count: 300}, {UpperBound: 0.1, Count: 250}, {UpperBound: 0.5, Count: 290}}}
+	if got := histogramCount(unsorted); got != 300 {
+		t.Errorf("count %g, want 300", got)
+	}
+	if got := histogramCount(source.Traffic{Buckets: []source.Bucket{{UpperBound: 0.1, Count: 5}}}); got != 0 {
+		t.Errorf("count without a +Inf bucket %g, want 0", got)
+	}
 }

@@ -29,11 +29,13 @@ func NewErrorRate(cfg TrafficConfig, rule analysis.ErrorRateRule) *ErrorRateChec
 }
 
 // Prepare reads the baseline: of several windows, the one with the highest error rate (the
-// most permissive). Without one the test judges against the absolute threshold alone.
+// most permissive). Without one the test judges against the absolute threshold alone, and
+// so it does when the baseline would be the run's own first seconds: the error rate is
+// compared with the old version's, never with the new one's.
 func (c *ErrorRateCheck) Prepare(ctx context.Context) error {
 	ws, err := c.windows(ctx)
 	if err != nil {
-		if errors.Is(err, ErrNoBaseline) {
+		if errors.Is(err, ErrNoBaseline) || errors.Is(err, ErrBaselinePending) {
 			return nil
 		}
 		return err
@@ -64,7 +66,13 @@ func (c *ErrorRateCheck) Run(ctx context.Context) model.Measurement {
 	}
 	st := c.test.Observe(analysis.Counts{Requests: window.Requests, Errors: window.Errors})
 	recent, _ := c.lastMinute(at, cum)
-	if v := ratio(recent); !math.IsNaN(v) {
+	v := ratio(recent)
+	if st.Evidence == analysis.EvidenceBreach && st.Segment.Requests > 0 {
+		// The breach judges the requests since the rate turned: the value shown beside it
+		// is theirs, not the last minute's, which still holds healthy traffic.
+		v = st.Segment.Errors / st.Segment.Requests
+	}
+	if !math.IsNaN(v) {
 		mv.Value, mv.HasValue = v, true
 		m.Value = mv.Unit.Format(v)
 	}

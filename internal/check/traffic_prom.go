@@ -155,6 +155,8 @@ func (p *PromTraffic) Baseline(ctx context.Context, end time.Time, window time.D
 			t.Buckets = append(t.Buckets, source.Bucket{UpperBound: ub, Count: s.Value})
 		}
 	}
+	// Cumulative buckets in ascending order, as the quantile and the count expect them.
+	sort.Slice(t.Buckets, func(i, j int) bool { return t.Buckets[i].UpperBound < t.Buckets[j].UpperBound })
 	return t, nil
 }
 

@@ -2,6 +2,8 @@ package check
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"math"
 	"time"
 
@@ -21,6 +23,8 @@ type ThroughputCheck struct {
 	// window that has a length.
 	pending float64
 	last    *model.Measurement
+	// waiting is set while the baseline is the run's own first seconds, still gathering.
+	waiting bool
 }
 
 var (
@@ -35,8 +39,27 @@ func NewThroughput(cfg TrafficConfig, drop, alpha float64) *ThroughputCheck {
 }
 
 // Prepare reads the baseline rate: of several windows, the lowest. No baseline is
-// ErrNoBaseline: there is nothing to compare with.
+// ErrNoBaseline: there is nothing to compare with. A baseline still being gathered (the
+// run's first seconds) is waited for.
 func (c *ThroughputCheck) Prepare(ctx context.Context) error {
+	err := c.settle(ctx)
+	if errors.Is(err, ErrBaselinePending) {
+		c.waiting = true
+		return nil
+	}
+	return err
+}
+
+func (c *ThroughputCheck) settle(ctx context.Context) error {
+	if r, ok := c.cfg.Baselines.(RateBaseline); ok {
+		// A snapshot's counts cover the processes' lifetimes: its rate is measured apart.
+		rate, err := r.BaselineRate(ctx)
+		if err != nil {
+			return err
+		}
+		c.setBaseline(rate)
+		return nil
+	}
 	ws, err := c.windows(ctx)
 	if err != nil {
 		return err
@@ -48,12 +71,17 @@ func (c *ThroughputCheck) Prepare(ctx context.Context) error {
 		}
 		return w.Requests / span.Seconds()
 	}
-	c.baseRate = rate(ws[0])
+	base := rate(ws[0])
 	for _, w := range ws[1:] {
-		c.baseRate = math.Min(c.baseRate, rate(w))
+		base = math.Min(base, rate(w))
 	}
-	c.test = analysis.NewThroughputTest(c.baseRate, c.drop, c.alpha)
+	c.setBaseline(base)
 	return nil
+}
+
+func (c *ThroughputCheck) setBaseline(rate float64) {
+	c.baseRate = rate
+	c.test = analysis.NewThroughputTest(rate, c.drop, c.alpha)
 }
 
 // Run feeds the requests since the previous round to the test.
@@ -63,6 +91,19 @@ func (c *ThroughputCheck) Run(ctx context.Context) model.Measurement {
 	mv := &model.MetricValue{Unit: model.UnitPerSec, Op: "<", Baseline: c.baseRate, HasBaseline: c.test != nil, Query: c.cfg.Query}
 	m.Metric = mv
 	if !ok {
+		return m
+	}
+	if c.waiting {
+		// The traffic read so far is the baseline's; the test starts from this reading.
+		m.Insufficient = true
+		if err := c.settle(ctx); err != nil {
+			m.Message = "waiting for its baseline: " + baselineReason(err)
+			return m
+		}
+		c.waiting, c.lastAt, c.pending = false, at, 0
+		mv.Baseline, mv.HasBaseline = c.baseRate, true
+		m.Baseline = mv.Unit.Format(c.baseRate)
+		m.Message = fmt.Sprintf("baseline %s from the run's first seconds; judging from now", m.Baseline)
 		return m
 	}
 	if c.test == nil {

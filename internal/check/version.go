@@ -68,7 +68,17 @@ func (c *versionCheck) Run(ctx context.Context) (m model.Measurement) {
 	case fail != nil:
 		c.applyFailure(&m, *fail)
 		return m
+	case resp.status >= 500:
+		// The service itself is failing (a 503 from a broken deploy): a breach, like a
+		// readiness endpoint's 5xx, not the monitor's failure to read the answer.
+		m.Breach = true
+		m.Severity = max(model.SeverityCritical, c.spec.Severity)
+		m.Signal = model.SignalHealth
+		m.Value = statusText(resp.status)
+		m.Message = fmt.Sprintf("info endpoint %s returned %s (expected 2xx); the service is failing, its version cannot be read", c.shown, statusText(resp.status))
+		return m
 	case !is2xx(resp.status):
+		// A 4xx says the request is wrong (the URL, a missing header): the monitor's problem.
 		probeError(&m, "info endpoint returned %s; cannot read the version", statusText(resp.status))
 		return m
 	case resp.oversize:
@@ -118,9 +128,11 @@ func (c *versionCheck) Run(ctx context.Context) (m model.Measurement) {
 }
 
 // VersionMatches reports whether the observed version is the expected one. Both are
-// trimmed and compared ignoring case; a short commit SHA matches its long form either
-// way round (both hexadecimal, the shorter at least 7 digits and a prefix of the other);
-// a leading "v" before a digit is ignored ("v1.2.3" matches "1.2.3"). Empty never matches.
+// trimmed and compared ignoring case; a short commit SHA matches its full form either way
+// round (the full one 40 or 64 hexadecimal digits, SHA-1 or SHA-256, the short one at
+// least 7 and a prefix of it): two short forms, or build numbers such as 1234567 and
+// 12345678, are compared whole. A leading "v" before a digit is ignored ("v1.2.3" matches
+// "1.2.3"). Empty never matches.
 func VersionMatches(observed, expected string) bool {
 	o, e := strings.TrimSpace(observed), strings.TrimSpace(expected)
 	if o == "" || e == "" {
@@ -134,7 +146,9 @@ func VersionMatches(observed, expected string) bool {
 		if len(short) > len(long) {
 			short, long = long, short
 		}
-		return len(short) >= 7 && strings.HasPrefix(long, short)
+		if len(short) >= 7 && (len(long) == 40 || len(long) == 64) && strings.HasPrefix(long, short) {
+			return true
+		}
 	}
 	return strings.EqualFold(trimV(o), trimV(e))
 }

@@ -13,8 +13,9 @@ import (
 )
 
 const (
-	shaA = "abc1234def5678abc1234def5678abc1234def56"
-	shaB = "def5678abc1234def5678abc1234def5678abc12"
+	shaA    = "abc1234def5678abc1234def5678abc1234def56"
+	shaB    = "def5678abc1234def5678abc1234def5678abc12"
+	sha256A = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0"
 )
 
 func TestVersionMatches(t *testing.T) {
@@ -28,7 +29,13 @@ func TestVersionMatches(t *testing.T) {
 		{"short_observed_long_expected", shaA[:7], shaA, true},
 		{"long_observed_short_expected", shaA, shaA[:7], true},
 		{"twelve_char_prefix", shaA[:12], shaA, true},
-		{"two_short_forms", shaA[:8], shaA[:10], true},
+		{"two_short_forms_are_compared_whole", shaA[:8], shaA[:10], false},
+		{"same_short_form", shaA[:8], shaA[:8], true},
+		{"digits_are_not_a_short_sha_of_a_number", "1234567", "12345678", false},
+		{"digits_prefix_of_a_full_sha", "1234567", "1234567" + strings.Repeat("0", 33), true},
+		{"short_of_a_sha256", sha256A[:7], sha256A, true},
+		{"prefix_of_41_hex_digits", shaA[:7], shaA + "0", false},
+		{"build_numbers_equal", "20240101", "20240101", true},
 		{"six_char_prefix_is_too_short", shaA[:6], shaA, false},
 		{"six_char_prefix_expected", shaA, shaA[:6], false},
 		{"different_shas", shaA, shaB, false},
@@ -248,11 +255,31 @@ func TestVersion(t *testing.T) {
 			},
 		},
 		{
-			name:    "non_2xx",
+			name:    "5xx_is_the_service_failing",
+			handler: respond(503, "text/html", `<html>upstream down</html>`),
+			field:   ".commit", expected: shaA,
+			want: func(shown string) model.Measurement {
+				return model.Measurement{Breach: true, Severity: model.SeverityCritical, Signal: model.SignalHealth,
+					Value: "503 Service Unavailable", Expected: shaA,
+					Message: "info endpoint GET " + shown + " returned 503 Service Unavailable (expected 2xx); the service is failing, its version cannot be read"}
+			},
+		},
+		{
+			name:    "500_with_a_version_is_still_failing",
 			handler: respond(500, "application/json", `{"commit":"`+shaA+`"}`),
 			field:   ".commit", expected: shaA,
+			want: func(shown string) model.Measurement {
+				return model.Measurement{Breach: true, Severity: model.SeverityCritical, Signal: model.SignalHealth,
+					Value: "500 Internal Server Error", Expected: shaA,
+					Message: "info endpoint GET " + shown + " returned 500 Internal Server Error (expected 2xx); the service is failing, its version cannot be read"}
+			},
+		},
+		{
+			name:    "4xx_is_a_probe_error",
+			handler: respond(404, "text/plain", `not found`),
+			field:   ".commit", expected: shaA,
 			want: func(string) model.Measurement {
-				return probeErrorM(shaA, "info endpoint returned 500 Internal Server Error; cannot read the version")
+				return probeErrorM(shaA, "info endpoint returned 404 Not Found; cannot read the version")
 			},
 		},
 		{

@@ -63,6 +63,8 @@ func assign(c *Config, in Input, text string) error {
 		return setDuration(&c.HTTPTimeout, text)
 	case "persistence":
 		return setCount(&c.Persistence, text)
+	case "emergency_persistence":
+		return setCount(&c.EmergencyPersistence, text)
 	case "max_probe_errors":
 		return setCount(&c.MaxProbeErrors, text)
 	case "summary_path":

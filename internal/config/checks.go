@@ -72,8 +72,8 @@ func compileJQ(expr string) error {
 // buildChecks turns the check inputs and the file's checks list into Config.Checks.
 func buildChecks(c *Config, vals map[string]raw, f *File) Problems {
 	var ps Problems
-	base := Check{Severity: model.SeverityCritical, Persistence: c.Persistence, MaxProbeErrors: c.MaxProbeErrors,
-		Timeout: c.HTTPTimeout, Headers: c.HTTPHeaders, Method: http.MethodGet}
+	base := Check{Severity: model.SeverityCritical, Persistence: c.Persistence, EmergencyPersistence: c.EmergencyPersistence,
+		MaxProbeErrors: c.MaxProbeErrors, Timeout: c.HTTPTimeout, Headers: c.HTTPHeaders, Method: http.MethodGet}
 	add := func(ch Check, o Origin) {
 		ch.origin = o
 		c.Checks = append(c.Checks, ch)
@@ -237,6 +237,7 @@ func fileCheckConfig(base Check, fc fileCheck, c *Config, field, file string) (C
 			bad("persistence", "must be a whole number, 1 or more")
 		}
 	}
+	ch.EmergencyPersistence = emergencyPersistence(ch.Persistence, ch.EmergencyPersistence, get("emergency_persistence"), bad)
 	if v := get("max_probe_errors"); v != "" {
 		if err := setCount(&ch.MaxProbeErrors, v); err != nil {
 			bad("max_probe_errors", err.Error())
@@ -253,6 +254,23 @@ func fileCheckConfig(base Check, fc fileCheck, c *Config, field, file string) (C
 		ch.Name = defaultName(ch)
 	}
 	return ch, ps
+}
+
+// emergencyPersistence resolves a check's emergency_persistence key: set, it is a count
+// from 1 to the check's persistence; unset, the run's value, lowered to a smaller
+// persistence of the check (an emergency is also a breach that persistence confirms).
+func emergencyPersistence(persistence, inherited int, text string, bad func(key, msg string)) int {
+	if text == "" {
+		return max(min(inherited, persistence), 1)
+	}
+	n, err := ParseCount(text)
+	switch {
+	case err != nil || n < 1:
+		bad("emergency_persistence", "must be a whole number, 1 or more")
+	case persistence >= 1 && n > persistence:
+		bad("emergency_persistence", fmt.Sprintf("must not be more than the check's persistence (%d)", persistence))
+	}
+	return n
 }
 
 func defaultName(ch Check) string {

@@ -37,11 +37,12 @@ type Config struct {
 	FailOn          model.Severity
 	DryRun          bool
 	ConfigFile      string
-	// Persistence and MaxProbeErrors are the defaults of every check.
-	Persistence    int
-	MaxProbeErrors int
-	HTTPHeaders    http.Header
-	HTTPTimeout    time.Duration
+	// Persistence, EmergencyPersistence and MaxProbeErrors are the defaults of every check.
+	Persistence          int
+	EmergencyPersistence int
+	MaxProbeErrors       int
+	HTTPHeaders          http.Header
+	HTTPTimeout          time.Duration
 	// CACertPath is ca_cert when it names a PEM file, which the caller reads (this
 	// package reads no files) with ParseCACert into CACerts.
 	CACertPath string
@@ -87,20 +88,23 @@ func CheckTypes() []CheckType {
 
 // Check is one configured check, resolved against the run-wide defaults.
 type Check struct {
-	Name           string
-	Type           CheckType
-	Method         string
-	URL            string
-	Headers        http.Header
-	Body           string
-	ExpectStatus   string
-	Expect         string // jq expression that must be truthy (http checks)
-	Field          string // jq path of the version (version checks)
-	Expected       string // expected version (version checks)
-	Severity       model.Severity
-	Persistence    int
-	MaxProbeErrors int
-	Timeout        time.Duration
+	Name         string
+	Type         CheckType
+	Method       string
+	URL          string
+	Headers      http.Header
+	Body         string
+	ExpectStatus string
+	Expect       string // jq expression that must be truthy (http checks)
+	Field        string // jq path of the version (version checks)
+	Expected     string // expected version (version checks)
+	Severity     model.Severity
+	Persistence  int
+	// EmergencyPersistence counts breaches rated emergency (the service unreachable); it
+	// is at most Persistence.
+	EmergencyPersistence int
+	MaxProbeErrors       int
+	Timeout              time.Duration
 	// Source names where the check was defined ("health_url", "checks[2]"), for messages.
 	Source string
 	origin Origin

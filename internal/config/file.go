@@ -29,7 +29,7 @@ type fileCheck struct {
 var (
 	httpCheckKeys   = []string{"url", "method", "headers", "body", "expect_status", "expect", "field", "expected", "timeout"}
 	metricCheckKeys = []string{"query", "comparison", "direction", "threshold", "on_no_data", "anomaly", "trend"}
-	commonCheckKeys = []string{"name", "type", "severity", "persistence", "max_probe_errors"}
+	commonCheckKeys = []string{"name", "type", "severity", "persistence", "emergency_persistence", "max_probe_errors"}
 	checkKeys       = append(append(append([]string(nil), commonCheckKeys...), httpCheckKeys...), metricCheckKeys...)
 )
 

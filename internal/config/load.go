@@ -19,6 +19,9 @@ type Sources struct {
 	File *File
 	// Context provides computed defaults (expected_version, description).
 	Context model.RunContext
+	// SinkTypes are the sink types the caller has registered, the valid `type`s of the
+	// file's `sinks` list; nil means every type this package can check (NotifierTypes).
+	SinkTypes []string
 }
 
 // raw is one input's winning text and its origin.
@@ -68,7 +71,10 @@ func Load(src Sources) (*Config, []string, error) {
 		}
 		if err := assign(c, in, r.text); err != nil {
 			failed[in.Name] = true
-			ps = append(ps, Problem{Input: in.Name, Origin: r.origin, Value: r.text, HasValue: true, Secret: in.Secret, Msg: err.Error()})
+			// A list input reports each bad item (a joined error) as a problem of its own.
+			for _, e := range unjoin(err) {
+				ps = append(ps, Problem{Input: in.Name, Origin: r.origin, Value: r.text, HasValue: true, Secret: in.Secret, Msg: e.Error()})
+			}
 		}
 	}
 	c.Secrets = Secrets(src)
@@ -77,13 +83,21 @@ func Load(src Sources) (*Config, []string, error) {
 	ps = append(ps, buildChecks(c, vals, src.File)...)
 	ps = append(ps, buildMetricChecks(c, vals, src.File)...)
 	ps = append(ps, duplicateCheckNames(c)...)
-	ps = append(ps, buildNotifiers(c, vals, src.File)...)
+	ps = append(ps, buildNotifiers(c, vals, src.File, src.SinkTypes)...)
 	ps = append(ps, validate(c, vals, failed)...)
-	warnings := unavailable(vals, &ps)
+	ps = append(ps, unavailable(vals)...)
 	if err := ps.err(); err != nil {
-		return nil, warnings, err
+		return nil, nil, err
 	}
-	return c, warnings, nil
+	return c, nil, nil
+}
+
+// unjoin splits an errors.Join error into its parts.
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
 
 // secretParts returns what must be masked of a secret input: the whole value, for
@@ -96,6 +110,7 @@ func secretParts(in Input, text string) []string {
 		for _, l := range splitLines(text) {
 			if _, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(v) != "" {
 				parts = append(parts, strings.TrimSpace(v))
+				parts = append(parts, redact.HeaderCredentials(v)...)
 			}
 		}
 	case "kubeconfig":
@@ -162,6 +177,7 @@ func Secrets(src Sources) []string {
 		for _, fc := range src.File.Checks {
 			for _, h := range fc.Headers {
 				out = append(out, h[1])
+				out = append(out, redact.HeaderCredentials(h[1])...)
 			}
 			out = append(out, urlPasswords(fc.Fields["url"])...)
 		}

@@ -48,9 +48,9 @@ func TestLoadDefaults(t *testing.T) {
 		Mode: ModeRun, Environment: "production", Description: "Deploy 0123456 to production", ExpectedVersion: sha,
 		Schedule: []time.Duration{10 * time.Second, 30 * time.Second, time.Minute, 5 * time.Minute},
 		Interval: 10 * time.Second, Cooldown: 5 * time.Minute, FailOn: model.SeverityCritical,
-		Persistence: 2, MaxProbeErrors: 3, HTTPHeaders: http.Header{}, HTTPTimeout: 5 * time.Second,
+		Persistence: 2, EmergencyPersistence: 1, MaxProbeErrors: 3, HTTPHeaders: http.Header{}, HTTPTimeout: 5 * time.Second,
 		Checks: []Check{{Name: "readiness", Type: CheckReadiness, Method: "GET", URL: "http://127.0.0.1:8080/health/ready",
-			Headers: http.Header{}, Severity: model.SeverityCritical, Persistence: 2, MaxProbeErrors: 3, Timeout: 5 * time.Second, Source: "health_url"}},
+			Headers: http.Header{}, Severity: model.SeverityCritical, Persistence: 2, EmergencyPersistence: 1, MaxProbeErrors: 3, Timeout: 5 * time.Second, Source: "health_url"}},
 		ReportPath: "deploywatch-report.json",
 		Metrics: Metrics{ErrorRateThreshold: 0.01, LatencyThreshold: Threshold{Factor: 2}, CPUThreshold: 0.9, MemoryThreshold: 0.95,
 			Baseline: Baseline{Window: 30 * time.Minute}, History: 7 * 24 * time.Hour},
@@ -130,6 +130,81 @@ func TestEveryProblemAtOnce(t *testing.T) {
 	}
 }
 
+func TestEmergencyPersistence(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		inputs map[string]string
+		file   string // the checks list of a config file, if any
+		want   []int  // EmergencyPersistence of each check, in order
+		// wantProblems are the problems, when the configuration is invalid.
+		wantProblems []string
+	}{
+		{name: "default_is_one", want: []int{1}},
+		{name: "input_applies_to_every_check", inputs: map[string]string{"emergency_persistence": "2"},
+			file: "checks:\n  - {type: liveness, url: 'http://a/live'}\n", want: []int{2, 2}},
+		{name: "check_key_overrides_the_input", inputs: map[string]string{"persistence": "3", "emergency_persistence": "2"},
+			file: "checks:\n  - {type: liveness, url: 'http://a/live', emergency_persistence: 3}\n", want: []int{2, 3}},
+		{name: "lowered_to_a_check's_smaller_persistence", inputs: map[string]string{"emergency_persistence": "2"},
+			file: "checks:\n  - {type: liveness, url: 'http://a/live', persistence: 1}\n", want: []int{2, 1}},
+		{name: "prometheus_check_takes_it_too", inputs: map[string]string{"emergency_persistence": "2", "prometheus_url": "http://prom:9090", "error_rate_query": "x"},
+			file: "checks:\n  - {type: prometheus, query: 'up == 0', threshold: 0, severity: emergency, emergency_persistence: 1}\n"},
+		{name: "zero", inputs: map[string]string{"emergency_persistence": "0"},
+			wantProblems: []string{`emergency_persistence "0" (from INPUT_EMERGENCY_PERSISTENCE): must be 1 or more`}},
+		{name: "not_a_number", inputs: map[string]string{"emergency_persistence": "twice"},
+			wantProblems: []string{`emergency_persistence "twice" (from INPUT_EMERGENCY_PERSISTENCE): must be a whole number, 0 or more`}},
+		{name: "more_than_persistence", inputs: map[string]string{"emergency_persistence": "3"},
+			wantProblems: []string{`emergency_persistence "3" (from INPUT_EMERGENCY_PERSISTENCE): must not be more than persistence (2): an unreachable service is also a breach that persistence confirms`}},
+		{name: "check_key_more_than_its_persistence",
+			file:         "checks:\n  - {type: liveness, url: 'http://a/live', emergency_persistence: 4}\n",
+			wantProblems: []string{`checks[0].emergency_persistence "4" (from x.yml:2): must not be more than the check's persistence (2)`}},
+		{name: "check_key_zero",
+			file:         "checks:\n  - {type: liveness, url: 'http://a/live', emergency_persistence: 0}\n",
+			wantProblems: []string{`checks[0].emergency_persistence "0" (from x.yml:2): must be a whole number, 1 or more`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			inputs := map[string]string{"health_url": "http://a/ready"}
+			for k, v := range tt.inputs {
+				inputs[k] = v
+			}
+			src := Sources{Inputs: inputs, Context: model.RunContext{SHA: sha}}
+			if tt.file != "" {
+				f, fps := ParseFile("x.yml", []byte(tt.file))
+				if fps != nil {
+					t.Fatal(fps)
+				}
+				src.File = f
+			}
+			c, _, ps := load(t, src)
+			if diff := cmp.Diff(tt.wantProblems, problemLines(ps)); diff != "" {
+				t.Fatalf("problems (-want +got):\n%s", diff)
+			}
+			if c == nil {
+				return
+			}
+			var got []int
+			for _, ch := range c.Checks {
+				got = append(got, ch.EmergencyPersistence)
+			}
+			if tt.want != nil {
+				if diff := cmp.Diff(tt.want, got); diff != "" {
+					t.Errorf("emergency persistence of the checks (-want +got):\n%s", diff)
+				}
+			}
+			for _, mc := range c.Metrics.Checks {
+				if mc.Source == "checks[0]" && mc.EmergencyPersistence != 1 {
+					t.Errorf("metric check %s: emergency persistence %d, want 1", mc.Name, mc.EmergencyPersistence)
+				}
+				if mc.Source == "error_rate_threshold" && mc.EmergencyPersistence != 2 {
+					t.Errorf("metric check %s: emergency persistence %d, want 2", mc.Name, mc.EmergencyPersistence)
+				}
+			}
+		})
+	}
+}
+
 func sorted(s []string) []string {
 	out := append([]string(nil), s...)
 	for i := range out {
@@ -184,6 +259,51 @@ func TestSecretsCollected(t *testing.T) {
 	}
 	if got := c.Checks[0].Headers.Get("X-Api-Key"); got != "k3y" {
 		t.Errorf("header not passed to the check: %q", got)
+	}
+}
+
+// TestBareTokensAreSecrets: the runner masks exact text, so the token of an
+// "Authorization: Bearer <token>" header is a secret on its own, wherever the header is set.
+func TestBareTokensAreSecrets(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		inputs map[string]string
+		file   string
+		want   []string
+	}{
+		{name: "http_headers_bearer", inputs: map[string]string{"http_headers": "Authorization: Bearer tok-123456"},
+			want: []string{"Bearer tok-123456", "tok-123456"}},
+		{name: "prometheus_headers_token_scheme", inputs: map[string]string{"prometheus_headers": "Authorization: Token prom-987654"},
+			want: []string{"Token prom-987654", "prom-987654"}},
+		{name: "basic_decoded_password", inputs: map[string]string{"http_headers": "Authorization: Basic dXNlcjpodW50ZXIyMg=="},
+			want: []string{"Basic dXNlcjpodW50ZXIyMg==", "dXNlcjpodW50ZXIyMg==", "hunter22"}},
+		{name: "file_check_header", file: "checks:\n  - {type: liveness, url: 'http://a/live', headers: {Authorization: Bearer file-tok-42}}\n",
+			want: []string{"Bearer file-tok-42", "file-tok-42"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			src := Sources{Inputs: tt.inputs}
+			if tt.file != "" {
+				f, fps := ParseFile("x.yml", []byte(tt.file))
+				if fps != nil {
+					t.Fatal(fps)
+				}
+				src.File = f
+			}
+			got := Secrets(src)
+			for _, w := range tt.want {
+				if !contains(got, w) {
+					t.Errorf("secret %q not collected: %q", w, got)
+				}
+			}
+			for _, scheme := range []string{"Bearer", "Token", "Basic"} {
+				if contains(got, scheme) {
+					t.Errorf("the scheme %q is collected as a secret: %q", scheme, got)
+				}
+			}
+		})
 	}
 }
 

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/deploywatch/deploywatch/internal/model"
 )
@@ -23,7 +24,7 @@ func buildMetricChecks(c *Config, vals map[string]raw, f *File) Problems {
 			needsProm(input)
 		}
 	}
-	base := MetricCheck{Persistence: c.Persistence, MaxProbeErrors: c.MaxProbeErrors, OnNoData: "inconclusive"}
+	base := MetricCheck{Persistence: c.Persistence, EmergencyPersistence: c.EmergencyPersistence, MaxProbeErrors: c.MaxProbeErrors, OnNoData: "inconclusive"}
 	if prom || scrape {
 		c.Metrics.Checks = append(c.Metrics.Checks, defaultMetricChecks(c, vals, base, prom)...)
 	}
@@ -34,13 +35,20 @@ func buildMetricChecks(c *Config, vals map[string]raw, f *File) Problems {
 			ps = append(ps, Problem{Input: fmt.Sprintf("queries line %d", i+1), Origin: r.origin, Value: line, HasValue: true, Msg: err.Error()})
 			continue
 		}
-		mc.Persistence, mc.MaxProbeErrors, mc.OnNoData = base.Persistence, base.MaxProbeErrors, base.OnNoData
+		mc.Persistence, mc.EmergencyPersistence, mc.MaxProbeErrors = base.Persistence, base.EmergencyPersistence, base.MaxProbeErrors
+		if mc.OnNoData == "" {
+			mc.OnNoData = base.OnNoData
+		}
 		mc.Source, mc.origin = fmt.Sprintf("queries line %d", i+1), r.origin
 		c.Metrics.Checks = append(c.Metrics.Checks, mc)
 	}
 	if f != nil {
 		for _, fc := range f.Checks {
 			if CheckType(strings.TrimSpace(fc.Fields["type"])) != CheckPrometheus {
+				continue
+			}
+			if isOverride(c, fc) {
+				ps = append(ps, overrideMetricCheck(c, fc, f.Name)...)
 				continue
 			}
 			mc, cps := fileMetricCheck(base, fc, f.Name)
@@ -61,7 +69,7 @@ func buildMetricChecks(c *Config, vals map[string]raw, f *File) Problems {
 // CPU and memory (warnings).
 func defaultMetricChecks(c *Config, vals map[string]raw, base MetricCheck, prom bool) []MetricCheck {
 	m := c.Metrics
-	errQ, latQ, cpuQ, memQ := DefaultQueries(m.Selector)
+	errQ, latQ := DefaultQueries(m.Selector)
 	er := base
 	er.Name, er.Kind, er.Op, er.Threshold, er.Unit, er.Severity, er.Source =
 		"error rate", model.KindErrorRate, ">", m.ErrorRateThreshold, model.UnitRatio, model.SeverityCritical, "error_rate_threshold"
@@ -88,7 +96,9 @@ func defaultMetricChecks(c *Config, vals map[string]raw, base MetricCheck, prom 
 		"throughput", model.KindThroughput, "<", 0.5, true, model.UnitPerSec, model.SeverityWarning, "baseline", true
 	tp.Persistence = 1 // a CUSUM on request counts, like the error rate
 	checks := []MetricCheck{er, la, tp}
-	if prom {
+	// CPU and memory need the workload's pods: without `deployment` they are off (the app
+	// says so), rather than judging every container of the cluster.
+	if cpuQ, memQ, ok := ResourceQueries(c.Kube.Namespace, c.Kube.Deployment); prom && ok {
 		for _, r := range []struct {
 			name, query, source string
 			kind                model.CheckKind
@@ -100,7 +110,7 @@ func defaultMetricChecks(c *Config, vals map[string]raw, base MetricCheck, prom 
 			rc := base
 			rc.Name, rc.Kind, rc.Query, rc.Op, rc.Threshold, rc.Unit, rc.Severity, rc.Source, rc.Optional =
 				r.name, r.kind, r.query, ">", r.threshold, model.UnitRatio, model.SeverityWarning, r.source, true
-			rc.Trend = true
+			rc.Trend, rc.PerSeries = true, true
 			checks = append(checks, rc)
 		}
 	}
@@ -120,13 +130,17 @@ func fileMetricCheck(base MetricCheck, fc fileCheck, file string) (MetricCheck, 
 	}
 	get := func(key string) string { return strings.TrimSpace(fc.Fields[key]) }
 	for _, k := range httpCheckKeys {
+		if k == "timeout" {
+			continue // bounds each query of a prometheus check too
+		}
 		if _, ok := fc.Fields[k]; ok || (k == "headers" && len(fc.Headers) > 0) {
 			bad(k, "is a setting of HTTP checks, not of prometheus checks")
 		}
 	}
 	mc.Query = get("query")
 	if mc.Query == "" {
-		ps = append(ps, Problem{Input: mc.Source + ".query", Origin: origin, Msg: "is required"})
+		ps = append(ps, Problem{Input: mc.Source + ".query", Origin: origin,
+			Msg: "is required, unless name is that of a default check to override (" + strings.Join(DefaultMetricCheckNames, ", ") + ")"})
 	} else if err := checkPromQL(mc.Query); err != nil {
 		bad("query", err.Error())
 	}
@@ -160,6 +174,7 @@ func fileMetricCheck(base MetricCheck, fc fileCheck, file string) (MetricCheck, 
 			bad("persistence", "must be a whole number, 1 or more")
 		}
 	}
+	mc.EmergencyPersistence = emergencyPersistence(mc.Persistence, mc.EmergencyPersistence, get("emergency_persistence"), bad)
 	if v := get("max_probe_errors"); v != "" {
 		if err := setCount(&mc.MaxProbeErrors, v); err != nil {
 			bad("max_probe_errors", err.Error())
@@ -170,6 +185,9 @@ func fileMetricCheck(base MetricCheck, fc fileCheck, file string) (MetricCheck, 
 			bad("on_no_data", "is not allowed; allowed: "+strings.Join(noDataPolicies, ", "))
 		}
 		mc.OnNoData = v
+	}
+	if v := get("timeout"); v != "" {
+		mc.Timeout = queryTimeout(v, bad)
 	}
 	for key, dst := range map[string]*bool{"anomaly": &mc.Anomaly, "trend": &mc.Trend} {
 		if v := get(key); v != "" {
@@ -186,4 +204,88 @@ func fileMetricCheck(base MetricCheck, fc fileCheck, file string) (MetricCheck, 
 		mc.Name = "query " + truncate(mc.Query, 40)
 	}
 	return mc, ps
+}
+
+// queryTimeout reads the timeout of a prometheus check's queries.
+func queryTimeout(v string, bad func(key, msg string)) time.Duration {
+	d, err := ParseDuration(v)
+	if err != nil || d <= 0 {
+		bad("timeout", "must be a duration above zero such as 30s")
+		return 0
+	}
+	return d
+}
+
+// DefaultMetricCheckNames are the names of the default metric checks, which a `checks`
+// item without a query may override.
+var DefaultMetricCheckNames = []string{"error rate", "p99 latency", "throughput", "cpu", "memory"}
+
+// overrideKeys are what a `checks` item may change of a default metric check it names.
+var overrideKeys = []string{"name", "type", "persistence", "emergency_persistence", "max_probe_errors", "on_no_data", "timeout"}
+
+// isOverride tells a prometheus item without a query that names a default metric check
+// (error rate, p99 latency, throughput, cpu, memory): it changes that check's settings
+// instead of adding one.
+func isOverride(c *Config, fc fileCheck) bool {
+	if _, ok := fc.Fields["query"]; ok {
+		return false
+	}
+	return defaultCheck(c, strings.TrimSpace(fc.Fields["name"])) != nil
+}
+
+func defaultCheck(c *Config, name string) *MetricCheck {
+	for i := range c.Metrics.Checks {
+		if mc := &c.Metrics.Checks[i]; mc.Name == name && mc.Kind != model.KindQuery {
+			return mc
+		}
+	}
+	return nil
+}
+
+// overrideMetricCheck applies an override item to the default check it names; only the
+// settings it holds change.
+func overrideMetricCheck(c *Config, fc fileCheck, file string) Problems {
+	mc := defaultCheck(c, strings.TrimSpace(fc.Fields["name"]))
+	source := fmt.Sprintf("checks[%d]", fc.Index)
+	origin := Origin{LayerFile, fmt.Sprintf("%s:%d", file, fc.Line)}
+	var ps Problems
+	bad := func(key, msg string) {
+		ps = append(ps, Problem{Input: source + "." + key, Origin: origin, Value: fc.Fields[key], HasValue: true, Msg: msg})
+	}
+	get := func(key string) string { return strings.TrimSpace(fc.Fields[key]) }
+	for _, k := range checkKeys {
+		_, set := fc.Fields[k]
+		if set && !contains(overrideKeys, k) || k == "headers" && len(fc.Headers) > 0 {
+			bad(k, fmt.Sprintf("cannot be overridden on the default check %q (it comes from %s); an override sets only %s",
+				mc.Name, mc.Source, strings.Join(overrideKeys[2:], ", ")))
+		}
+	}
+	o := *mc
+	if v := get("persistence"); v != "" {
+		if err := setCount(&o.Persistence, v); err != nil || o.Persistence < 1 {
+			bad("persistence", "must be a whole number, 1 or more")
+		}
+	}
+	o.EmergencyPersistence = emergencyPersistence(o.Persistence, o.EmergencyPersistence, get("emergency_persistence"), bad)
+	if v := get("max_probe_errors"); v != "" {
+		if err := setCount(&o.MaxProbeErrors, v); err != nil {
+			bad("max_probe_errors", err.Error())
+		}
+	}
+	if v := get("on_no_data"); v != "" {
+		if !contains(noDataPolicies, v) {
+			bad("on_no_data", "is not allowed; allowed: "+strings.Join(noDataPolicies, ", "))
+		}
+		o.OnNoData = v
+	}
+	if v := get("timeout"); v != "" {
+		o.Timeout = queryTimeout(v, bad)
+		if o.Traffic {
+			bad("timeout", "cannot be set on a traffic check: the error rate, latency and throughput share one reading of the counters (its queries time out after 10s)")
+		}
+	}
+	if len(ps) == 0 {
+		*mc = o
+	}
+	return ps
 }

@@ -58,9 +58,10 @@ type MetricCheck struct {
 	Relative  bool
 	Unit      model.Unit
 	Severity  model.Severity
-	// Persistence and MaxProbeErrors as for every check.
-	Persistence    int
-	MaxProbeErrors int
+	// Persistence, EmergencyPersistence and MaxProbeErrors as for every check.
+	Persistence          int
+	EmergencyPersistence int
+	MaxProbeErrors       int
 	// OnNoData is "inconclusive" (the default), "pass" or "fail".
 	OnNoData string
 	// Anomaly adds a check of the metric against its own history: the band it keeps at this
@@ -72,6 +73,11 @@ type MetricCheck struct {
 	// Optional checks are defaults whose data may not exist (cpu, memory without cAdvisor):
 	// they are dropped with a warning when their query has no series at the start.
 	Optional bool
+	// PerSeries queries return one series per pod or container: the worst is judged and
+	// named in the finding.
+	PerSeries bool
+	// Timeout bounds each query of the check; zero means the client's default (10 s).
+	Timeout time.Duration
 	// Source names where the check was defined, for messages.
 	Source string
 	origin Origin
@@ -117,22 +123,34 @@ func ParseMetricThreshold(v string) (MetricThreshold, error) {
 	return MetricThreshold{}, fmt.Errorf("%q is not a threshold; write a number (1000), a percentage (5%%), a duration (500ms) or a factor of the baseline (2x)", v)
 }
 
-// ParseQueryLine reads one line of the queries input: `name: <promql> <op> <value> [severity]`.
+// ParseQueryLine reads one line of the queries input:
+// `name: <promql> <op> <value> [severity] [on_no_data=pass|fail|inconclusive]`. OnNoData is
+// left empty when the line does not set it.
 func ParseQueryLine(line string) (MetricCheck, error) {
 	name, rest, ok := strings.Cut(line, ":")
 	name = strings.TrimSpace(name)
 	if !ok || name == "" || strings.ContainsAny(name, "{}()[] ") {
-		return MetricCheck{}, errors.New("must start with a name and a colon: name: <promql> <op> <value> [severity]")
+		return MetricCheck{}, errors.New("must start with a name and a colon: name: <promql> <op> <value> [severity] [on_no_data=...]")
 	}
 	fields := strings.Fields(rest)
 	mc := MetricCheck{Name: name, Kind: model.KindQuery, Severity: model.SeverityCritical}
+	if n := len(fields); n > 0 {
+		if v, found := strings.CutPrefix(fields[n-1], "on_no_data="); found {
+			if !contains(noDataPolicies, v) {
+				return MetricCheck{}, fmt.Errorf("on_no_data %q is not allowed; allowed: %s", truncate(v, 20), strings.Join(noDataPolicies, ", "))
+			}
+			mc.OnNoData, fields = v, fields[:n-1]
+			// The query ends before the policy, as before a severity.
+			rest = rest[:strings.LastIndex(rest, "on_no_data=")]
+		}
+	}
 	if n := len(fields); n > 0 {
 		if sev, err := model.ParseSeverity(fields[n-1]); err == nil {
 			mc.Severity, fields = sev, fields[:n-1]
 		}
 	}
 	if len(fields) < 3 || !contains(ops, fields[len(fields)-2]) {
-		return MetricCheck{}, fmt.Errorf("must end with a comparison and a value, e.g. `> 0.05` or `< 0.5x [warning]`; comparisons: %s", strings.Join(ops, " "))
+		return MetricCheck{}, fmt.Errorf("must end with a comparison and a value, e.g. `> 0.05` or `< 0.5x warning on_no_data=pass` (severity, then on_no_data, both optional); comparisons: %s", strings.Join(ops, " "))
 	}
 	th, err := ParseMetricThreshold(fields[len(fields)-1])
 	if err != nil {
@@ -229,10 +247,9 @@ func splitMatchers(v string) []string {
 	return append(out, cur.String())
 }
 
-// DefaultQueries returns the seed's queries with the selector injected into every
-// selector: the error ratio, the p99 latency, and CPU and memory use per pod as a share of
-// its limit (cAdvisor and kube-state-metrics series).
-func DefaultQueries(selector string) (errorRate, latency, cpu, memory string) {
+// DefaultQueries returns the seed's traffic queries with the selector injected into every
+// selector: the error ratio and the p99 latency.
+func DefaultQueries(selector string) (errorRate, latency string) {
 	with := func(m string) string {
 		switch {
 		case selector == "":
@@ -242,12 +259,62 @@ func DefaultQueries(selector string) (errorRate, latency, cpu, memory string) {
 		}
 		return m + "," + selector
 	}
-	// `or vector(0)`: with no 5xx series at all the ratio is 0, not "no data".
-	errorRate = fmt.Sprintf(`(sum(rate(http_requests_total{%s}[1m])) or vector(0)) / sum(rate(http_requests_total{%s}[1m]))`, with(`status=~"5.."`), with(""))
+	// A 5xx is a `status` (the seed's label) or a `code` (client_golang's promhttp) of 5xx,
+	// as the count-based check classifies them: `or` between the two rates is a union of
+	// series (one with both labels counts once). `or vector(0)`: with no 5xx series at all
+	// the ratio is 0, not "no data".
+	errorRate = fmt.Sprintf(`(sum(rate(http_requests_total{%s}[1m]) or rate(http_requests_total{%s}[1m])) or vector(0)) / sum(rate(http_requests_total{%s}[1m]))`,
+		with(`status=~"5.."`), with(`code=~"5.."`), with(""))
 	latency = fmt.Sprintf(`histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{%s}[1m])))`, with(""))
-	cpu = fmt.Sprintf(`max(sum by (namespace, pod) (rate(container_cpu_usage_seconds_total{%s}[1m])) / sum by (namespace, pod) (kube_pod_container_resource_limits{%s}))`,
-		with(`container!=""`), with(`resource="cpu"`))
-	memory = fmt.Sprintf(`max(sum by (namespace, pod) (container_memory_working_set_bytes{%s}) / sum by (namespace, pod) (kube_pod_container_resource_limits{%s}))`,
-		with(`container!=""`), with(`resource="memory"`))
-	return errorRate, latency, cpu, memory
+	return errorRate, latency
 }
+
+// ResourceQueries returns the CPU and memory use of every container of the workload as a
+// share of its limit, one series per container (the check judges and names the worst).
+// cAdvisor and kube-state-metrics series carry the labels of the kubelet's and
+// kube-state-metrics' scrape jobs, not the service's, so they are scoped by namespace and
+// the workload's pod names, never by `selector`. ok is false when deployment names no
+// workload whose pods can be told apart.
+func ResourceQueries(namespace, deployment string) (cpu, memory string, ok bool) {
+	pods, ok := WorkloadPods(deployment)
+	if !ok {
+		return "", "", false
+	}
+	if namespace == "" {
+		namespace = "default"
+	}
+	scope := fmt.Sprintf(`namespace=%s,pod=~%s`, strconv.Quote(namespace), strconv.Quote(pods))
+	by := "sum by (namespace, pod, container) "
+	// container!="": cAdvisor's pod-level sums; "POD": the pause container (no limit).
+	usage := scope + `,container!="",container!="POD"`
+	cpu = fmt.Sprintf(`%s(rate(container_cpu_usage_seconds_total{%s}[1m])) / %s(kube_pod_container_resource_limits{%s,resource="cpu"})`, by, usage, by, scope)
+	memory = fmt.Sprintf(`%s(container_memory_working_set_bytes{%s}) / %s(kube_pod_container_resource_limits{%s,resource="memory"})`, by, usage, by, scope)
+	return cpu, memory, true
+}
+
+// WorkloadPods returns a regular expression of the names the controller gives the pods of
+// the deployment input ("api", "statefulset/db", "daemonset/agent"):
+// <name>-<template hash>-<suffix>, <name>-<ordinal>, <name>-<suffix>. The hyphen-free
+// parts keep a sibling workload ("api-worker") out.
+func WorkloadPods(deployment string) (string, bool) {
+	kind, name, found := strings.Cut(strings.TrimSpace(deployment), "/")
+	if !found {
+		kind, name = "deployment", kind
+	}
+	if !workloadName.MatchString(name) {
+		return "", false
+	}
+	n := regexp.QuoteMeta(name)
+	switch strings.ToLower(kind) {
+	case "deployment", "deployments", "deploy":
+		return n + "-[a-z0-9]+-[a-z0-9]+", true
+	case "statefulset", "statefulsets", "sts":
+		return n + "-[0-9]+", true
+	case "daemonset", "daemonsets", "ds":
+		return n + "-[a-z0-9]+", true
+	}
+	return "", false
+}
+
+// workloadName is an RFC 1123 subdomain, the rule for workload names.
+var workloadName = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$`)

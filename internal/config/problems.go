@@ -18,6 +18,9 @@ type Problem struct {
 	// HasValue reports that Value is worth quoting (it may legitimately be empty).
 	HasValue bool
 	Msg      string
+	// Missing reports a problem of something absent ("no check configured"), which a
+	// problem reading the sources (a mistyped flag, a broken file) may be the cause of.
+	Missing bool
 }
 
 func (p Problem) Error() string {

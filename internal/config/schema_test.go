@@ -7,6 +7,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"go.yaml.in/yaml/v3"
 )
@@ -89,5 +90,51 @@ func TestSchemaFileUpToDate(t *testing.T) {
 	}
 	if !bytes.Equal(got, b) {
 		t.Errorf("%s is out of date; run: go test ./internal/config -run SchemaFile -update", schemaFile)
+	}
+}
+
+// TestSchemaPrometheusItems: a prometheus item needs a query and a threshold, unless it
+// overrides a default metric check by name (and then has no query).
+func TestSchemaPrometheusItems(t *testing.T) {
+	t.Parallel()
+	s := compiledSchema(t)
+	tests := []struct {
+		name string
+		item map[string]any
+		ok   bool
+	}{
+		{"full_check", map[string]any{"type": "prometheus", "name": "queue", "query": "sum(q)", "threshold": 10}, true},
+		{"override_of_a_default", map[string]any{"type": "prometheus", "name": "cpu", "on_no_data": "pass", "timeout": "20s"}, true},
+		{"override_of_an_unknown_name", map[string]any{"type": "prometheus", "name": "queue", "on_no_data": "pass"}, false},
+		{"query_without_threshold", map[string]any{"type": "prometheus", "name": "queue", "query": "sum(q)"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc := map[string]any{"checks": []any{tt.item}}
+			j, err := json.Marshal(doc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, err := jsonschema.UnmarshalJSON(bytes.NewReader(j))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Validate(v); (err == nil) != tt.ok {
+				t.Errorf("valid %v, want %v (%v)", err == nil, tt.ok, err)
+			}
+		})
+	}
+}
+
+// TestDefaultMetricCheckNames keeps the names an override may use equal to the default
+// checks a full metrics configuration creates.
+func TestDefaultMetricCheckNames(t *testing.T) {
+	t.Parallel()
+	c, _, ps := load(t, Sources{Inputs: map[string]string{"prometheus_url": "http://prom:9090", "deployment": "api", "namespace": "shop"}})
+	if ps != nil {
+		t.Fatal(ps)
+	}
+	if diff := cmp.Diff(DefaultMetricCheckNames, metricNames(c)); diff != "" {
+		t.Errorf("default checks (-names +created):\n%s", diff)
 	}
 }

@@ -21,10 +21,16 @@ const (
 	NotifierEmail   = "email"
 )
 
-// NotifierTypes lists the valid notifier types.
+// NotifierTypes lists the notifier types this package can check, the `type` enum of the
+// schema. The valid types of a run are the ones the caller registered (Sources.SinkTypes).
 func NotifierTypes() []string {
 	return []string{NotifierDatadog, NotifierEmail, NotifierGrafana, NotifierSlack, NotifierWebhook}
 }
+
+// EmailNotifyOn is the lowest finding severity an email sink mails unless its `sinks`
+// item sets notify_on: email is for problems, so the notify_on input (Slack, Grafana, Datadog)
+// does not lower it.
+const EmailNotifyOn = model.SeverityCritical
 
 // DatadogSites are the Datadog sites events can be sent to.
 var DatadogSites = []string{"datadoghq.com", "us3.datadoghq.com", "us5.datadoghq.com", "datadoghq.eu", "ap1.datadoghq.com", "ap2.datadoghq.com", "ddog-gov.com", "us2.ddog-gov.com"}
@@ -100,8 +106,8 @@ func parseSinks(n *yaml.Node, origin Origin) ([]fileSink, Problems) {
 }
 
 // buildNotifiers collects the notifiers of the inputs, then those of the file's list,
-// and checks each.
-func buildNotifiers(c *Config, vals map[string]raw, f *File) Problems {
+// and checks each; types are the valid types of the file's list (nil: NotifierTypes).
+func buildNotifiers(c *Config, vals map[string]raw, f *File, types []string) Problems {
 	s := &c.Sinks
 	var ps Problems
 	fromInputs := []Notifier{
@@ -129,6 +135,9 @@ func buildNotifiers(c *Config, vals map[string]raw, f *File) Problems {
 			continue
 		}
 		n.NotifyOn = s.NotifyOn
+		if n.Type == NotifierEmail {
+			n.NotifyOn = EmailNotifyOn // the notify_on input is about Slack, Grafana and Datadog
+		}
 		ps = append(ps, checkNotifier(n, func(field, msg string) Problem {
 			in := inputFor(n, field)
 			r := vals[in]
@@ -139,6 +148,9 @@ func buildNotifiers(c *Config, vals map[string]raw, f *File) Problems {
 	if f == nil {
 		return ps
 	}
+	if types == nil {
+		types = NotifierTypes()
+	}
 	for _, fs := range f.Sinks {
 		where := fmt.Sprintf("sinks[%d]", fs.Index)
 		at := Origin{LayerFile, fmt.Sprintf("%s:%d", f.Name, fs.Line)}
@@ -147,10 +159,10 @@ func buildNotifiers(c *Config, vals map[string]raw, f *File) Problems {
 			ps = append(ps, Problem{Input: where + ".notify_on", Origin: at, Msg: err.Error()})
 			continue
 		}
-		if !contains(NotifierTypes(), n.Type) {
-			msg := fmt.Sprintf("%q is not a sink type; valid types: %s", n.Type, strings.Join(NotifierTypes(), ", "))
+		if !contains(types, n.Type) {
+			msg := fmt.Sprintf("%q is not a sink type; valid types: %s", n.Type, strings.Join(types, ", "))
 			if n.Type == "" {
-				msg = "is required; valid types: " + strings.Join(NotifierTypes(), ", ")
+				msg = "is required; valid types: " + strings.Join(types, ", ")
 			}
 			ps = append(ps, Problem{Input: where + ".type", Origin: at, Msg: msg})
 			continue
@@ -173,7 +185,15 @@ func notifierOf(fs fileSink, notifyOn model.Severity, where string) (Notifier, e
 	if n.Type == NotifierDatadog && n.Site == "" {
 		n.Site = "datadoghq.com"
 	}
+	if n.Type == NotifierEmail {
+		n.NotifyOn = EmailNotifyOn // the item's own notify_on below overrides it
+	}
 	if v, ok := f["notify_on"]; ok {
+		if n.Type == NotifierWebhook {
+			// The deployment-event API has a start and an outcome, with the findings in the
+			// outcome's event_metadata: there is nothing for a severity to filter.
+			return n, fmt.Errorf("does nothing on a webhook sink: it gets the start and the outcome, with every finding in event_metadata; remove it")
+		}
 		sev, err := model.ParseSeverity(v)
 		if err != nil {
 			return n, fmt.Errorf("is not allowed; allowed: info, warning, critical, emergency")

@@ -23,6 +23,10 @@ sinks:
   - type: datadog
     api_key: dd-k3y-from-file
     site: datadoghq.eu
+  - type: email
+    url: smtps://smtp.example.com
+    to: [ops@example.com]
+    notify_on: warning
 `))
 	if fps != nil {
 		t.Fatal(fps)
@@ -31,6 +35,7 @@ sinks:
 		"health_url": "http://svc/ready", "slack_webhook_url": "https://hooks.slack.com/services/T/B/general",
 		"webhook_url": "https://app.cased.com/api/v1/deployments/", "webhook_token": "cased-t0ken",
 		"grafana_url": "https://grafana.example.com", "grafana_token": "glsa_t0ken", "grafana_dashboard_uid": "shop",
+		"smtp_url": "smtp://relay.example.com:25", "email_to": "dev@example.com",
 		"notify_on": "info",
 	}, File: f, Context: model.RunContext{SHA: sha}})
 	if ps != nil || len(warnings) > 0 {
@@ -40,10 +45,14 @@ sinks:
 		{Type: NotifierSlack, URL: "https://hooks.slack.com/services/T/B/general", NotifyOn: model.SeverityInfo, Source: "slack_webhook_url"},
 		{Type: NotifierWebhook, URL: "https://app.cased.com/api/v1/deployments/", Token: "cased-t0ken", NotifyOn: model.SeverityInfo, Source: "webhook_url"},
 		{Type: NotifierGrafana, URL: "https://grafana.example.com", Token: "glsa_t0ken", DashboardUID: "shop", NotifyOn: model.SeverityInfo, Source: "grafana_url"},
+		// Email is for problems: the notify_on input (Slack, Grafana, Datadog) leaves it at
+		// critical; an item's own notify_on sets it.
+		{Type: NotifierEmail, URL: "smtp://relay.example.com:25", To: []string{"dev@example.com"}, NotifyOn: model.SeverityCritical, Source: "smtp_url"},
 		{Type: NotifierSlack, URL: "https://hooks.slack.com/services/T1/B1/oncall", NotifyOn: model.SeverityCritical, Source: "sinks[0]"},
 		{Type: NotifierEmail, URL: "smtp://alerts:m4ilp4ss@smtp.example.com:587", To: []string{"oncall@example.com", "Team <team@example.com>"},
-			NotifyOn: model.SeverityInfo, Source: "sinks[1]"},
+			NotifyOn: model.SeverityCritical, Source: "sinks[1]"},
 		{Type: NotifierDatadog, Token: "dd-k3y-from-file", Site: "datadoghq.eu", NotifyOn: model.SeverityInfo, Source: "sinks[2]"},
+		{Type: NotifierEmail, URL: "smtps://smtp.example.com", To: []string{"ops@example.com"}, NotifyOn: model.SeverityWarning, Source: "sinks[3]"},
 	}
 	if diff := cmp.Diff(want, c.Sinks.Notifiers); diff != "" {
 		t.Errorf("notifiers (-want +got):\n%s", diff)
@@ -52,6 +61,40 @@ sinks:
 		if !slices.Contains(c.Secrets, secret) {
 			t.Errorf("secret %q is not masked; secrets %q", secret, c.Secrets)
 		}
+	}
+}
+
+// The valid types of the `sinks` list are the ones the caller registered, and the
+// error for another lists them.
+func TestSinkTypesFromTheCaller(t *testing.T) {
+	t.Parallel()
+	f, fps := ParseFile("deploywatch.yml", []byte("sinks:\n  - type: email\n    url: smtp://relay.example.com\n    to: [a@example.com]\n"))
+	if fps != nil {
+		t.Fatal(fps)
+	}
+	tests := []struct {
+		name  string
+		types []string
+		want  []string
+	}{
+		{name: "registered", types: []string{"email", "slack"}},
+		{name: "not_registered", types: []string{"slack", "webhook"},
+			want: []string{`sinks[0].type: "email" is not a sink type; valid types: slack, webhook`}},
+		{name: "nil_is_every_checked_type"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, _, ps := load(t, Sources{Inputs: map[string]string{"health_url": "http://svc/ready"}, File: f,
+				Context: model.RunContext{SHA: sha}, SinkTypes: tt.types})
+			var got []string
+			for _, p := range ps {
+				got = append(got, p.Input+": "+p.Msg)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("problems (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
 
@@ -70,6 +113,8 @@ func TestNotifierProblems(t *testing.T) {
 			want: []string{"sinks[0].ulr (from deploywatch.yml:2): is not a sink setting; did you mean url?", "sinks[0].url (from deploywatch.yml:2): is required for a slack sink"}},
 		{name: "bad_notify_on", file: "sinks:\n  - type: slack\n    url: https://x.example/h\n    notify_on: loud\n",
 			want: []string{"sinks[0].notify_on (from deploywatch.yml:2): is not allowed; allowed: info, warning, critical, emergency"}},
+		{name: "notify_on_on_a_webhook", file: "sinks:\n  - type: webhook\n    url: https://x.example/h\n    notify_on: critical\n",
+			want: []string{"sinks[0].notify_on (from deploywatch.yml:2): does nothing on a webhook sink"}},
 		{name: "datadog_site", inputs: map[string]string{"datadog_api_key": "k", "datadog_site": "datadog.com"},
 			want: []string{`datadog_site "datadog.com" (from INPUT_DATADOG_SITE): "datadog.com" is not a Datadog site; valid sites: datadoghq.com, us3.datadoghq.com`}},
 		{name: "smtp_url_scheme", inputs: map[string]string{"smtp_url": "https://mail.example.com", "email_to": "a@example.com"},

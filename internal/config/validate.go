@@ -21,14 +21,19 @@ func validate(c *Config, vals map[string]raw, failed map[string]bool) Problems {
 		r := vals[input]
 		ps = append(ps, Problem{Input: input, Origin: r.origin, Value: r.text, HasValue: r.origin.Layer != LayerDefault, Msg: msg})
 	}
-	if len(c.Schedule) == 0 && strings.TrimSpace(vals["schedule"].text) != "" {
+	if len(c.Schedule) == 0 && strings.TrimSpace(vals["schedule"].text) != "" && !failed["schedule"] {
 		bad("schedule", "must list at least one checkpoint, e.g. 10s,30s,1m,5m")
 	}
+	// The items that parsed are checked even when others did not: every problem at once.
 	for i, d := range c.Schedule {
+		r := vals["schedule"]
+		at := func(msg string) {
+			ps = append(ps, Problem{Input: "schedule", Origin: r.origin, Value: r.text, HasValue: r.origin.Layer != LayerDefault, Msg: msg})
+		}
 		if d <= 0 {
-			bad("schedule", fmt.Sprintf("checkpoint %s must be after the start", d))
+			at(fmt.Sprintf("checkpoint %s must be after the start", d))
 		} else if i > 0 && d <= c.Schedule[i-1] {
-			bad("schedule", fmt.Sprintf("checkpoints must be in increasing order (%s after %s)", d, c.Schedule[i-1]))
+			at(fmt.Sprintf("checkpoints must be in increasing order (%s after %s)", d, c.Schedule[i-1]))
 		}
 	}
 	if c.Interval < minInterval && strings.TrimSpace(vals["interval"].text) != "" {
@@ -43,6 +48,12 @@ func validate(c *Config, vals map[string]raw, failed map[string]bool) Problems {
 	if c.Persistence < 1 {
 		bad("persistence", "must be 1 or more")
 	}
+	if c.EmergencyPersistence < 1 {
+		bad("emergency_persistence", "must be 1 or more")
+	} else if c.Persistence >= 1 && c.EmergencyPersistence > c.Persistence && !failed["persistence"] {
+		// An emergency is also a breach at every lower level, which persistence confirms.
+		bad("emergency_persistence", fmt.Sprintf("must not be more than persistence (%d): an unreachable service is also a breach that persistence confirms", c.Persistence))
+	}
 	if strings.TrimSpace(c.ReportPath) == "" {
 		bad("report_path", "must not be empty")
 	}
@@ -56,10 +67,10 @@ func validate(c *Config, vals map[string]raw, failed map[string]bool) Problems {
 	switch c.Mode {
 	case ModeRun, ModeMonitor:
 		if len(c.Checks) == 0 && len(c.Metrics.Checks) == 0 && c.Kube.Deployment == "" {
-			ps = append(ps, Problem{Input: "checks", Msg: "none configured; set at least one of health_url, live_url, info_url, smoke_tests, prometheus_url, metrics_url, or checks in the config file"})
+			ps = append(ps, Problem{Input: "checks", Missing: true, Msg: "none configured; set at least one of health_url, live_url, info_url, smoke_tests, prometheus_url, metrics_url, or checks in the config file"})
 		}
 	case ModeFinish:
-		if c.FinalStatus == "" {
+		if c.FinalStatus == "" && !failed["status"] {
 			ps = append(ps, Problem{Input: "status", Msg: "is required in mode finish; allowed: " + strings.Join(verdictNames(), ", ")})
 		}
 	}
@@ -82,28 +93,23 @@ func verdictNames() []string {
 }
 
 // builtFeatures are the capabilities of this build. An input of a missing feature that is
-// set is a problem when it would change the verdict (monitoring less than asked is a silent
-// pass), and a warning when it only reports (a sink never changes the verdict).
+// set is a problem: monitoring less than asked would be a silent pass.
 var builtFeatures = map[Feature]bool{FeatureCore: true, FeatureMetrics: true, FeatureKube: true, FeatureEvents: true}
 
 // alwaysSet are inputs the CI host fills on every run; they are not a user's request.
 var alwaysSet = map[string]bool{"github_token": true, "gitlab_token": true}
 
-func unavailable(vals map[string]raw, ps *Problems) []string {
-	var warnings []string
+func unavailable(vals map[string]raw) Problems {
+	var ps Problems
 	for _, in := range inputs {
 		r := vals[in.Name]
 		if builtFeatures[in.Feature] || alwaysSet[in.Name] || r.origin.Layer == LayerDefault || strings.TrimSpace(r.text) == in.Default {
 			continue
 		}
-		if in.Feature == FeatureEvents {
-			warnings = append(warnings, fmt.Sprintf("%s is set, but %s are not part of this build of deploywatch; it is ignored", in.Name, in.Feature))
-			continue
-		}
-		*ps = append(*ps, Problem{Input: in.Name, Origin: r.origin, Value: r.text, HasValue: true, Secret: in.Secret,
+		ps = append(ps, Problem{Input: in.Name, Origin: r.origin, Value: r.text, HasValue: true, Secret: in.Secret,
 			Msg: fmt.Sprintf("%s checks are not part of this build of deploywatch; remove the setting or use a release that has them", in.Feature)})
 	}
-	return warnings
+	return ps
 }
 
 // validateKube checks the Kubernetes settings against each other: every one of them is

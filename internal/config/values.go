@@ -41,17 +41,21 @@ func ParseDuration(v string) (time.Duration, error) {
 	return d, nil
 }
 
-// ParseDurations reads a comma-, space- or newline-separated list of durations.
+// ParseDurations reads a comma-, space- or newline-separated list of durations. On error
+// it returns the items that did parse, and one joined error per item that did not, so
+// every bad item is reported and the rest can still be checked (their order, say).
 func ParseDurations(v string) ([]time.Duration, error) {
 	var out []time.Duration
+	var errs []error
 	for _, f := range splitList(v) {
 		d, err := ParseDuration(f)
 		if err != nil {
-			return nil, fmt.Errorf("item %q %w", f, err)
+			errs = append(errs, fmt.Errorf("item %q %w", f, err))
+			continue
 		}
 		out = append(out, d)
 	}
-	return out, nil
+	return out, errors.Join(errs...)
 }
 
 // ParsePercent reads a ratio written as a percentage ("1%", "0.5%") or a fraction ("0.01").

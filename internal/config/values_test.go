@@ -33,13 +33,34 @@ func TestParseDuration(t *testing.T) {
 
 func TestParseDurations(t *testing.T) {
 	t.Parallel()
-	got, err := ParseDurations("10s, 30s\n1m 5m")
-	want := []time.Duration{10 * time.Second, 30 * time.Second, time.Minute, 5 * time.Minute}
-	if err != nil || !cmp.Equal(got, want) {
-		t.Errorf("ParseDurations = %v, %v", got, err)
+	tests := []struct {
+		in   string
+		want []time.Duration
+		// wantErrs are the item errors, every one.
+		wantErrs []string
+	}{
+		{in: "10s, 30s\n1m 5m", want: []time.Duration{10 * time.Second, 30 * time.Second, time.Minute, 5 * time.Minute}},
+		{in: "10s,x", want: []time.Duration{10 * time.Second}, wantErrs: []string{`item "x" is not a duration: write e.g. 10s, 1m or 500ms`}},
+		{in: "x,-1m,5m,3", want: []time.Duration{5 * time.Minute}, wantErrs: []string{
+			`item "x" is not a duration: write e.g. 10s, 1m or 500ms`, `item "-1m" must not be negative`, `item "3" needs a unit: write e.g. 10s, 1m or 500ms`}},
 	}
-	if _, err := ParseDurations("10s,x"); !containsErr(err, `item "x" is not a duration`) {
-		t.Errorf("err = %v", err)
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			t.Parallel()
+			got, err := ParseDurations(tt.in)
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("durations (-want +got):\n%s", diff)
+			}
+			var errs []string
+			if err != nil {
+				for _, e := range unjoin(err) {
+					errs = append(errs, e.Error())
+				}
+			}
+			if diff := cmp.Diff(tt.wantErrs, errs); diff != "" {
+				t.Errorf("errors (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
 

@@ -22,7 +22,8 @@ const secondaryWait = time.Minute
 // Classify turns the error of a call into a *sink.Error the dispatcher acts on (nil stays
 // nil): a primary rate limit is retried at its reset, a secondary one after its
 // Retry-After, 5xx and lost connections are retried, a missing permission or bad
-// credentials turn the sink off with a hint naming the permission, other 4xx are final.
+// credentials turn the sink off (a missing permission wraps a *PermissionError naming it,
+// see Guard), other 4xx are final.
 // The token never appears in the result.
 func (c *Client) Classify(op string, err error) error {
 	if err == nil {
@@ -111,7 +112,7 @@ func (c *Client) classifyResponse(op string, r *github.ErrorResponse, need strin
 		if need == "" && r.Response != nil && r.Response.Request != nil {
 			need = permissionFor(r.Response.Request.Method, r.Response.Request.URL.Path)
 		}
-		e.Detail = joinDetail(detail, permissionHint(need, h.Get("X-Accepted-Github-Permissions")))
+		e.Err = newPermissionError(need, h.Get("X-Accepted-Github-Permissions"))
 	}
 	return e
 }
@@ -126,7 +127,7 @@ func (c *Client) classifyGraphQL(op string, g *GraphQLError, need string, now ti
 		}
 		return &sink.Error{Op: op, Status: http.StatusOK, Retry: true, After: after, Detail: detail}
 	case g.has("FORBIDDEN", "Resource not accessible"):
-		return &sink.Error{Op: op, Status: http.StatusOK, Disable: true, Detail: joinDetail(detail, permissionHint(need, ""))}
+		return &sink.Error{Op: op, Status: http.StatusOK, Disable: true, Detail: detail, Err: newPermissionError(need, "")}
 	case g.has("NOT_FOUND", ""):
 		return &sink.Error{Op: op, Status: http.StatusOK, Disable: true, Detail: detail}
 	}

@@ -73,7 +73,7 @@ func TestClassify(t *testing.T) {
 		{name: "bad_credentials_disable", call: "create_status", status: http.StatusUnauthorized, body: `{"message":"Bad credentials"}`,
 			wantStatus: 401, wantDisable: true, wantDetail: "Bad credentials — github_token is invalid or expired"},
 		{name: "read_only_deployments", call: "create_deployment", readOnly: true, wantStatus: 403, wantDisable: true,
-			wantDetail: "Resource not accessible by integration — the token lacks deployments: write; grant it in the job's permissions: block (GitHub accepts deployments=write)"},
+			wantDetail: "Resource not accessible by integration: the token lacks deployments: write; grant it in the job's permissions: block (GitHub accepts deployments=write)"},
 		{name: "read_only_pr_comment", call: "create_pr_comment", readOnly: true, wantStatus: 403, wantDisable: true,
 			wantDetail: "the token lacks pull-requests: write"},
 		{name: "read_only_commit_comment", call: "create_commit_comment", readOnly: true, wantStatus: 403, wantDisable: true,
@@ -113,8 +113,13 @@ func TestClassify(t *testing.T) {
 					t.Errorf("status %d retry %v disable %v after %s, want %d %v %v %s (%v)",
 						se.Status, se.Retry, se.Disable, se.After, tt.wantStatus, tt.wantRetry, tt.wantDisable, tt.wantAfter, se)
 				}
-				if !strings.Contains(se.Detail, tt.wantDetail) {
-					t.Errorf("detail %q, want it to contain %q", se.Detail, tt.wantDetail)
+				// A missing permission's hint is its *PermissionError, part of the text.
+				if !strings.Contains(got.Error(), tt.wantDetail) {
+					t.Errorf("error %q, want it to contain %q", got, tt.wantDetail)
+				}
+				var pe *githubapi.PermissionError
+				if errors.As(got, &pe) != (tt.readOnly || strings.Contains(tt.wantDetail, "the token lacks")) {
+					t.Errorf("error %#v: a *PermissionError exactly when a permission is missing", got)
 				}
 				if strings.Contains(got.Error(), githubtest.Token) {
 					t.Errorf("the token leaked: %q", got)

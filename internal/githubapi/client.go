@@ -7,7 +7,7 @@
 // https://pkg.go.dev/github.com/google/go-github/v62/github). GraphQL:
 // https://docs.github.com/graphql (POST /graphql), used for the viewer's login, which
 // GET /user refuses to a GITHUB_TOKEN, and for the environment's deployments with their
-// latest status in one call.
+// latest status and the deployed commit's pull requests, in one call.
 package githubapi
 
 import (
@@ -61,6 +61,14 @@ type Client struct {
 
 	mu     sync.Mutex
 	viewer string
+	// wantPulls and pulls: the commit's pull requests, asked for with the deployments
+	// (see WantPullRequests), by commit.
+	wantPulls bool
+	pulls     map[string][]PullRequest
+	// off and refused: the sinks GitHub refused for a missing permission, and what it
+	// refused (see Guard).
+	off     map[string]bool
+	refused []Refusal
 }
 
 // New checks the configuration and returns the client.

@@ -3,6 +3,7 @@ package githubapi
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -32,10 +33,11 @@ const DeploymentsPermission = "deployments: write"
 
 // deploymentsQuery asks, in one call, who the token is and the environment's latest
 // deployments with their latest status: enough to decide whether to reuse one and to show
-// the environment's history.
-const deploymentsQuery = `query($owner: String!, $name: String!, $environments: [String!], $first: Int!) {
+// the environment's history. The %s add the deployed commit's pull requests when the sticky
+// comment wants them (deploymentsQueryFor).
+const deploymentsQuery = `query($owner: String!, $name: String!, $environments: [String!], $first: Int!%s) {
   viewer { login }
-  repository(owner: $owner, name: $name) {
+  repository(owner: $owner, name: $name) {%s
     deployments(environments: $environments, first: $first, orderBy: {field: CREATED_AT, direction: DESC}) {
       nodes {
         databaseId
@@ -50,6 +52,15 @@ const deploymentsQuery = `query($owner: String!, $name: String!, $environments: 
     }
   }
 }`
+
+// deploymentsQueryFor is the deployments query, with the commit's pull requests when the
+// sticky comment wants them (WantPullRequests) and the commit is known.
+func deploymentsQueryFor(pulls bool) string {
+	if !pulls {
+		return fmt.Sprintf(deploymentsQuery, "", "")
+	}
+	return fmt.Sprintf(deploymentsQuery, ", $sha: GitObjectID!", "\n    "+pullsField)
+}
 
 type deploymentNode struct {
 	DatabaseID  int64     `json:"databaseId"`
@@ -75,11 +86,11 @@ type deploymentNode struct {
 // first, each with its latest status, in one GraphQL query. The login is remembered for
 // Viewer. Errors are classified (*sink.Error); DeploymentsFor adds a REST fallback.
 func (c *Client) Deployments(ctx context.Context, environment string, n int) (string, []Deployment, error) {
-	viewer, deps, err := c.deployments(ctx, environment, n)
+	viewer, deps, err := c.deployments(ctx, environment, "", n)
 	return viewer, deps, c.ClassifyNeeding("list deployments", err, DeploymentsPermission)
 }
 
-func (c *Client) deployments(ctx context.Context, environment string, n int) (string, []Deployment, error) {
+func (c *Client) deployments(ctx context.Context, environment, sha string, n int) (string, []Deployment, error) {
 	var data struct {
 		Viewer struct {
 			Login string `json:"login"`
@@ -88,12 +99,27 @@ func (c *Client) deployments(ctx context.Context, environment string, n int) (st
 			Deployments *struct {
 				Nodes []*deploymentNode `json:"nodes"`
 			} `json:"deployments"`
+			Object *pullsData `json:"object"`
 		} `json:"repository"`
 	}
 	vars := map[string]any{"owner": c.owner, "name": c.repo, "environments": []string{environment}, "first": max(n, 1)}
-	err := c.GraphQL(ctx, deploymentsQuery, vars, &data)
+	pulls := sha != "" && c.wantsPulls()
+	if pulls {
+		vars["sha"] = sha
+	}
+	err := c.GraphQL(ctx, deploymentsQueryFor(pulls), vars, &data)
 	// Partial data still tells who the token is.
 	c.SetViewer(data.Viewer.Login)
+	if pulls {
+		// The pull requests are the comment's business: their refusal leaves the
+		// deployments alone, and PullRequestsOf asks again (and reports it) when they did
+		// not come.
+		var perr error
+		err, perr = splitPullsErrors(err)
+		if perr == nil && data.Repository != nil {
+			c.rememberPulls(sha, data.Repository.Object.list())
+		}
+	}
 	if err != nil {
 		return data.Viewer.Login, nil, err
 	}
@@ -140,7 +166,7 @@ type Lookup struct {
 // whether to reuse one, with no history. Transient failures, rate limits and missing
 // permissions are returned as they are, classified: trying another API would not help.
 func (c *Client) DeploymentsFor(ctx context.Context, environment, sha string, n int) (Lookup, error) {
-	viewer, deps, err := c.deployments(ctx, environment, n)
+	viewer, deps, err := c.deployments(ctx, environment, sha, n)
 	if err == nil {
 		return Lookup{Viewer: viewer, Deployments: deps, History: true}, nil
 	}

@@ -116,7 +116,7 @@ func TestDeploymentsForKeepsFailuresThatAnotherAPIWouldNotFix(t *testing.T) {
 			c := newClient(t, srv)
 			_, err := c.DeploymentsFor(t.Context(), "production", shaC, 11)
 			var se *sink.Error
-			if !errors.As(err, &se) || se.Retry != tt.wantRetry || se.Disable != tt.wantDisable || !strings.Contains(se.Detail, tt.wantInDetail) {
+			if !errors.As(err, &se) || se.Retry != tt.wantRetry || se.Disable != tt.wantDisable || !strings.Contains(err.Error(), tt.wantInDetail) {
 				t.Fatalf("err = %#v, want retry %v disable %v detail with %q", err, tt.wantRetry, tt.wantDisable, tt.wantInDetail)
 			}
 			if n := len(srv.Calls()); n != 1 {

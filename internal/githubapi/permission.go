@@ -49,19 +49,31 @@ func permissionFor(method, path string) string {
 	return ""
 }
 
-// permissionHint says what to grant. accepted is GitHub's X-Accepted-GitHub-Permissions
-// ("deployments=write", sets separated by ";"), shown when it adds to need.
-func permissionHint(need, accepted string) string {
+// PermissionError is a call GitHub refused because the token lacks a permission: a
+// GITHUB_TOKEN restricted by the job's permissions: block, or the read-only token of a
+// pull request from a fork. Classify wraps it in the *sink.Error it returns.
+type PermissionError struct {
+	// Need names the permission, "deployments: write"; empty when unknown.
+	Need string
+	// Accepted is GitHub's X-Accepted-GitHub-Permissions, when it sent one.
+	Accepted string
+}
+
+func newPermissionError(need, accepted string) *PermissionError {
 	accepted = strings.TrimSpace(accepted)
 	if need == "" && accepted != "" {
 		need = strings.ReplaceAll(strings.ReplaceAll(strings.Split(accepted, ";")[0], "=", ": "), "_", "-")
 	}
+	return &PermissionError{Need: need, Accepted: accepted}
+}
+
+func (e *PermissionError) Error() string {
 	hint := "the token lacks a permission this needs"
-	if need != "" {
-		hint = "the token lacks " + need + "; grant it in the job's permissions: block"
+	if e.Need != "" {
+		hint = "the token lacks " + e.Need + "; grant it in the job's permissions: block"
 	}
-	if accepted != "" {
-		hint += " (GitHub accepts " + accepted + ")"
+	if e.Accepted != "" {
+		hint += " (GitHub accepts " + e.Accepted + ")"
 	}
 	return hint + "; a pull request from a fork only ever gets a read-only token"
 }

@@ -11,6 +11,8 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/deploywatch/deploywatch/internal/githubapi"
 	"github.com/deploywatch/deploywatch/internal/githubapi/githubtest"
 	"github.com/deploywatch/deploywatch/internal/model"
@@ -139,53 +141,123 @@ func TestAPIBudgetOfADefaultRun(t *testing.T) {
 	}
 }
 
-// A read-only token (a pull request from a fork) costs each GitHub sink one warning that
-// names the permission to grant, and the run goes on.
-func TestReadOnlyTokenWarnsOncePerSink(t *testing.T) {
+// A token without write permissions costs the run one warning, whatever the number of
+// GitHub sinks: each refused sink goes quiet after its one refused call, and the client's
+// PermissionReport names everything GitHub refused and the permissions to grant. Sinks
+// whose permission the token has go on working.
+func TestMissingPermissionsWarnOnce(t *testing.T) {
 	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
-		srv := githubtest.New()
-		srv.AddPullRequest(41, "3f9c2ab41d0e5b7c8a9f1e2d3c4b5a6978695a4b", "open")
-		srv.SetReadOnly(true)
-		c := inMemoryClient(t, srv)
-		deploy, err := githubdeploy.New(githubdeploy.Config{Client: c, Environment: "production"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		comment, err := githubcomment.New(githubcomment.Config{Client: c})
-		if err != nil {
-			t.Fatal(err)
-		}
-		status, err := githubstatus.New(githubstatus.Config{Client: c, Environment: "production"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		warnings := healthyRun(t, sink.New([]sink.Sink{deploy, comment, status}, sink.Options{}), func(*model.RunContext) {})
-		want := map[string]string{
-			"github deployment":    "the token lacks deployments: write",
-			"github comment":       "the token lacks pull-requests: write",
-			"github commit status": "the token lacks statuses: write",
-		}
-		if len(warnings) != len(want) {
-			t.Fatalf("warnings %q, want one per sink", warnings)
-		}
-		for _, w := range warnings {
-			name, _, _ := strings.Cut(w, ":")
-			if !strings.Contains(w, "turned off for the rest of this run") || !strings.Contains(w, want[name]) {
-				t.Errorf("warning %q, want %s turned off naming %q", w, name, want[name])
+	const head = "3f9c2ab41d0e5b7c8a9f1e2d3c4b5a6978695a4b"
+	tests := []struct {
+		name string
+		// refuse sets the fake up: read-only, or one path refused.
+		refuse     func(*githubtest.Server)
+		wantNeeds  []string
+		wantWrites int
+		// wantState is the deployment's final state, "" when it could not be made.
+		wantState string
+	}{
+		{name: "read_only_token", refuse: func(s *githubtest.Server) { s.SetReadOnly(true) },
+			wantNeeds: []string{"deployments: write", "pull-requests: write", "statuses: write"}, wantWrites: 3},
+		{name: "only_statuses_missing", refuse: func(s *githubtest.Server) {
+			s.FailNext(http.MethodPost, "/repos/acme/shop/statuses/*", http.StatusForbidden,
+				http.Header{"X-Accepted-Github-Permissions": {"statuses=write"}}, githubtest.ForbiddenBody)
+		}, wantNeeds: []string{"statuses: write"}, wantState: "success"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			synctest.Test(t, func(t *testing.T) {
+				srv := githubtest.New()
+				srv.AddPullRequest(41, head, "open")
+				tt.refuse(srv)
+				c := inMemoryClient(t, srv)
+				deploy, err := githubdeploy.New(githubdeploy.Config{Client: c, Environment: "production"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				comment, err := githubcomment.New(githubcomment.Config{Client: c})
+				if err != nil {
+					t.Fatal(err)
+				}
+				status, err := githubstatus.New(githubstatus.Config{Client: c, Environment: "production"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				sinks := []sink.Sink{deploy, comment, status, c.PermissionReport()}
+				warnings := healthyRun(t, sink.New(sinks, sink.Options{}), func(*model.RunContext) {})
+				if len(warnings) != 1 {
+					t.Fatalf("warnings %q, want one for the run", warnings)
+				}
+				w := warnings[0]
+				if !strings.HasPrefix(w, "github permissions: GitHub refused to ") || !strings.Contains(w, "turned off for the rest of this run") ||
+					!strings.Contains(w, "add "+strings.Join(tt.wantNeeds, ", ")+" to the job's permissions: block") {
+					t.Errorf("warning %q, want what was refused and %q to grant", w, tt.wantNeeds)
+				}
+				if strings.Contains(w, githubtest.Token) {
+					t.Errorf("the token leaked into %q", w)
+				}
+				var needs []string
+				for _, r := range c.Refused() {
+					needs = append(needs, r.Need)
+				}
+				if diff := cmp.Diff(tt.wantNeeds, needs); diff != "" {
+					t.Errorf("refused (-want +got):\n%s", diff)
+				}
+				// A refused sink tries once and never again.
+				refused := 0
+				for _, call := range srv.Calls() {
+					if call.Status == http.StatusForbidden {
+						refused++
+					}
+				}
+				if refused != len(tt.wantNeeds) {
+					t.Errorf("%d refused calls, want one per refused sink: %+v", refused, srv.Calls())
+				}
+				if tt.wantWrites > 0 {
+					writes := 0
+					for _, call := range srv.Calls() {
+						if call.Method != http.MethodGet && call.Path != "/graphql" {
+							writes++
+						}
+					}
+					if writes != tt.wantWrites {
+						t.Errorf("%d writes tried, want %d", writes, tt.wantWrites)
+					}
+				}
+				if tt.wantState != "" {
+					deps := srv.Deployments()
+					if len(deps) != 1 || deps[0].Statuses[len(deps[0].Statuses)-1].State != tt.wantState || len(srv.IssueComments(41)) != 1 {
+						t.Errorf("deployments %+v, comments %d: want the sinks with their permission working", deps, len(srv.IssueComments(41)))
+					}
+				}
+			})
+		})
+	}
+}
+
+func TestRefusalWarning(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		refused []githubapi.Refusal
+		want    string
+	}{
+		{name: "one", refused: []githubapi.Refusal{{Op: "set commit status", Need: "statuses: write"}},
+			want: "GitHub refused to set commit status (statuses: write) for want of a permission, so it is turned off for the rest of this run; " +
+				"add statuses: write to the job's permissions: block; a pull request from a fork only ever gets a read-only token"},
+		{name: "several_and_one_unknown", refused: []githubapi.Refusal{{Op: "create deployment", Need: "deployments: write"},
+			{Op: "edit comment"}, {Op: "list deployments", Need: "deployments: write"}},
+			want: "GitHub refused to create deployment (deployments: write), edit comment and list deployments (deployments: write) for want of a permission, " +
+				"so these are turned off for the rest of this run; add deployments: write to the job's permissions: block; " +
+				"a pull request from a fork only ever gets a read-only token"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := githubapi.RefusalWarning(tt.refused); got != tt.want {
+				t.Errorf("got  %q\nwant %q", got, tt.want)
 			}
-			if strings.Contains(w, githubtest.Token) {
-				t.Errorf("the token leaked into %q", w)
-			}
-		}
-		writes := 0
-		for _, call := range srv.Calls() {
-			if call.Method != http.MethodGet && call.Path != "/graphql" {
-				writes++
-			}
-		}
-		if writes != len(want) {
-			t.Errorf("%d writes tried, want one per sink", writes)
-		}
-	})
+		})
+	}
 }

@@ -25,9 +25,12 @@ const (
 // eventPage is how many events one List returns; a namespace can hold many.
 const eventPage = 500
 
-// EventSummary is the Warning events of one reason on one pod.
+// EventSummary is the Warning events of one reason on one pod, or on one container of it
+// when the events name one (a failed probe does, by its involvedObject.fieldPath).
 type EventSummary struct {
 	Pod, Reason string
+	// Container is the container the events are about; empty for the pod as a whole.
+	Container string
 	// Message is the latest event's message: one line, capped.
 	Message string
 	// Count sums the occurrences (an event's count, or its series count).
@@ -37,9 +40,15 @@ type EventSummary struct {
 
 // Events lists the Warning events of the given pods last seen at or after since:
 // evictions (Evicted), failed probes (Unhealthy: "Readiness probe failed: ..."), BackOff,
-// FailedScheduling, FailedMount and any other. They are grouped per pod and reason, the
-// counts summed, sorted by pod then reason.
+// FailedScheduling, FailedMount and any other. They are grouped per pod, container and
+// reason, the counts summed, sorted by pod, reason then container. Messages are cleaned of
+// anything that looks like a credential (redact.Untrusted).
 func Events(ctx context.Context, c kubernetes.Interface, namespace string, pods []string, since time.Time) ([]EventSummary, error) {
+	return events(ctx, c, namespace, pods, since, nil)
+}
+
+// events is Events with the run's own secrets masked too by known.
+func events(ctx context.Context, c kubernetes.Interface, namespace string, pods []string, since time.Time, known func(string) string) ([]EventSummary, error) {
 	if len(pods) == 0 {
 		return nil, nil
 	}
@@ -51,7 +60,7 @@ func Events(ctx context.Context, c kubernetes.Interface, namespace string, pods 
 		fields.OneTermEqualSelector("involvedObject.kind", "Pod"),
 		fields.OneTermEqualSelector("type", corev1.EventTypeWarning),
 	).String()
-	type key struct{ pod, reason string }
+	type key struct{ pod, container, reason string }
 	groups := map[key]*EventSummary{}
 	opts := metav1.ListOptions{FieldSelector: sel, Limit: eventPage}
 	for {
@@ -69,15 +78,15 @@ func Events(ctx context.Context, c kubernetes.Interface, namespace string, pods 
 			if last.Before(since) {
 				continue
 			}
-			k := key{ev.InvolvedObject.Name, ev.Reason}
+			k := key{ev.InvolvedObject.Name, fieldContainer(ev.InvolvedObject.FieldPath), ev.Reason}
 			g := groups[k]
 			if g == nil {
-				g = &EventSummary{Pod: k.pod, Reason: k.reason}
+				g = &EventSummary{Pod: k.pod, Container: k.container, Reason: k.reason}
 				groups[k] = g
 			}
 			g.Count += eventCount(ev)
 			if !last.Before(g.Last) {
-				g.Last, g.Message = last, clipText(singleLine(ev.Message), maxPodText)
+				g.Last, g.Message = last, clusterText(ev.Message, known)
 			}
 		}
 		if list.Continue == "" {
@@ -90,9 +99,23 @@ func Events(ctx context.Context, c kubernetes.Interface, namespace string, pods 
 		out = append(out, *g)
 	}
 	slices.SortFunc(out, func(a, b EventSummary) int {
-		return cmp.Or(strings.Compare(a.Pod, b.Pod), strings.Compare(a.Reason, b.Reason))
+		return cmp.Or(strings.Compare(a.Pod, b.Pod), strings.Compare(a.Reason, b.Reason), strings.Compare(a.Container, b.Container))
 	})
 	return out, nil
+}
+
+// fieldContainer is the container an event's fieldPath names: "spec.containers{api}" and
+// "spec.initContainers{init}" (the kubelet's form) give "api" and "init"; any other path,
+// or none, gives "".
+func fieldContainer(path string) string {
+	for _, prefix := range []string{"spec.containers{", "spec.initContainers{", "spec.ephemeralContainers{"} {
+		if rest, ok := strings.CutPrefix(path, prefix); ok {
+			if name, _, ok := strings.Cut(rest, "}"); ok {
+				return name
+			}
+		}
+	}
+	return ""
 }
 
 // eventLast is when an event last occurred: the newest of its timestamps (old-style
@@ -121,11 +144,7 @@ func eventCount(ev *corev1.Event) int32 {
 
 // Events lists the Warning events of the given pods since the start, messages redacted.
 func (p *Pods) Events(ctx context.Context, pods []string) ([]EventSummary, error) {
-	evs, err := Events(ctx, p.c, p.Namespace(), pods, p.sel.Start)
-	for i := range evs {
-		evs[i].Message = p.text(evs[i].Message)
-	}
-	return evs, err
+	return events(ctx, p.c, p.Namespace(), pods, p.sel.Start, p.sel.Redact)
 }
 
 // WithEvictions adds an Evicted issue for each pod with an Evicted event that has no

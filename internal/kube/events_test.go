@@ -119,15 +119,17 @@ func TestEventsError(t *testing.T) {
 
 func TestPodsEventsRedacts(t *testing.T) {
 	t.Parallel()
+	// A known secret (no telltale name), then one that only looks like a credential.
 	c := fake.NewClientset(fxEvent("e1", "api-a", "Warning", "Unhealthy",
-		`Readiness probe failed: {"token":"tok-123456"}`, 1, fxAfter, fxAfter))
+		`Readiness probe failed: opaque-123456 {"token":"tok-abc"} `+strings.Repeat("x", 300), 1, fxAfter, fxAfter))
 	p := NewPods(c, PodSelection{Target: Target{KindDeployment, "api", fxNS}, Start: fxStart,
-		Redact: func(s string) string { return strings.ReplaceAll(s, "tok-123456", "REDACTED") }})
+		Redact: func(s string) string { return strings.ReplaceAll(s, "opaque-123456", "REDACTED") }})
 	got, err := p.Events(context.Background(), []string{"api-a"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 1 || got[0].Message != `Readiness probe failed: {"token":"REDACTED"}` {
+	if len(got) != 1 || !strings.HasPrefix(got[0].Message, `Readiness probe failed: REDACTED {"token":"***"} xxx`) ||
+		len([]rune(got[0].Message)) != maxPodText {
 		t.Errorf("Events = %+v", got)
 	}
 }
@@ -154,5 +156,52 @@ func TestWithEvictions(t *testing.T) {
 	}
 	if issues[2].Reason != ReasonNotReady {
 		t.Error("WithEvictions changed its input")
+	}
+}
+
+// TestEventsPerContainer: probe failures are grouped per container, named by the event's
+// involvedObject.fieldPath; events about the pod as a whole have no container.
+func TestEventsPerContainer(t *testing.T) {
+	t.Parallel()
+	warn := corev1.EventTypeWarning
+	on := func(ev *corev1.Event, path string) *corev1.Event {
+		ev.InvolvedObject.FieldPath = path
+		return ev
+	}
+	c := fake.NewClientset(
+		on(fxEvent("e1", "api-a", warn, "Unhealthy", "Readiness probe failed: 503", 3, fxAfter, fxAfter.Add(time.Minute)), "spec.containers{api}"),
+		on(fxEvent("e2", "api-a", warn, "Unhealthy", "Readiness probe failed: 500", 2, fxAfter, fxAfter.Add(2*time.Minute)), "spec.containers{api}"),
+		on(fxEvent("e3", "api-a", warn, "Unhealthy", "Liveness probe failed: timeout", 4, fxAfter, fxAfter.Add(time.Minute)), "spec.containers{proxy}"),
+		on(fxEvent("e4", "api-a", warn, "BackOff", "Back-off restarting failed container migrate", 1, fxAfter, fxAfter), "spec.initContainers{migrate}"),
+		fxEvent("e5", "api-a", warn, "Evicted", "The node was low on resource: memory.", 1, fxAfter, fxAfter),
+	)
+	got, err := Events(context.Background(), c, fxNS, []string{"api-a"}, fxStart)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []EventSummary{
+		{Pod: "api-a", Reason: "BackOff", Container: "migrate", Message: "Back-off restarting failed container migrate", Count: 1, Last: fxAfter},
+		{Pod: "api-a", Reason: "Evicted", Message: "The node was low on resource: memory.", Count: 1, Last: fxAfter},
+		{Pod: "api-a", Reason: "Unhealthy", Container: "api", Message: "Readiness probe failed: 500", Count: 5, Last: fxAfter.Add(2 * time.Minute)},
+		{Pod: "api-a", Reason: "Unhealthy", Container: "proxy", Message: "Liveness probe failed: timeout", Count: 4, Last: fxAfter.Add(time.Minute)},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Events (-want +got):\n%s", diff)
+	}
+}
+
+func TestFieldContainer(t *testing.T) {
+	t.Parallel()
+	for path, want := range map[string]string{
+		"spec.containers{api}":          "api",
+		"spec.initContainers{migrate}":  "migrate",
+		"spec.ephemeralContainers{dbg}": "dbg",
+		"":                              "",
+		"spec.containers{broken":        "",
+		"metadata.labels":               "",
+	} {
+		if got := fieldContainer(path); got != want {
+			t.Errorf("fieldContainer(%q) = %q, want %q", path, got, want)
+		}
 	}
 }

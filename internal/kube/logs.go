@@ -16,6 +16,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/deploywatch/deploywatch/internal/redact"
 )
 
 const (
@@ -66,16 +68,30 @@ type LogReport struct {
 	// Unreadable lists the containers whose log could not be read in the last poll, as
 	// "pod/container: reason".
 	Unreadable []string
+	// Since is the deployment start counting began at; At is when these counts were taken.
+	// Rates are over At - Since.
+	Since, At time.Time
+}
+
+// PerMinute is n matches as a rate over the time the counts cover; false before a second
+// has passed, when a rate would mean nothing.
+func (r LogReport) PerMinute(n int) (float64, bool) {
+	d := r.At.Sub(r.Since)
+	if d < time.Second {
+		return 0, false
+	}
+	return float64(n) / d.Minutes(), true
 }
 
 // NewLogWatch counts the lines matching pattern in the logs of pods in namespace written
-// at or after since. redact cleans sample lines of secrets; nil keeps them as they are.
+// at or after since. redact masks the run's own secrets in sample lines (nil: none);
+// anything else that looks like a credential is masked anyway (redact.Untrusted).
 func NewLogWatch(c kubernetes.Interface, namespace string, pattern *regexp.Regexp, since time.Time, redact func(string) string) *LogWatch {
 	if redact == nil {
 		redact = func(s string) string { return s }
 	}
 	return &LogWatch{c: c, ns: namespace, pattern: pattern, since: since, redact: redact,
-		cursors: map[logKey]*logCursor{}, report: LogReport{Matches: map[string]int{}}}
+		cursors: map[logKey]*logCursor{}, report: LogReport{Matches: map[string]int{}, Since: since}}
 }
 
 // Pattern is the expression lines are matched with.
@@ -112,13 +128,15 @@ func (w *LogWatch) Poll(ctx context.Context, pods []PodState) (LogReport, error)
 			chunk, cut, err := w.read(ctx, pod.Name, c.Name, cur.last, false)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("logs of %s/%s: %w", pod.Name, c.Name, err))
-				w.report.Unreadable = append(w.report.Unreadable, fmt.Sprintf("%s/%s: %s", pod.Name, c.Name, clipText(singleLine(err.Error()), 100)))
+				w.report.Unreadable = append(w.report.Unreadable, fmt.Sprintf("%s/%s: %s", pod.Name, c.Name, clipText(singleLine(redact.Untrusted(w.redact(err.Error()))), 100)))
 				continue
 			}
 			read++
 			w.count(pod.Name, c.Name, cur.advance(chunk, cut))
 		}
 	}
+	// The counts cover the logs up to now.
+	w.report.At = time.Now()
 	if read == 0 && len(errs) > 0 {
 		return w.snapshot(), fmt.Errorf("read logs: %w", errors.Join(errs...))
 	}
@@ -162,7 +180,7 @@ func (w *LogWatch) count(pod, container string, lines []string) {
 		}
 		w.report.Matches[pod]++
 		w.report.Total++
-		sample := pod + "/" + container + ": " + clipText(singleLine(w.redact(line)), maxSampleText)
+		sample := pod + "/" + container + ": " + clipText(singleLine(redact.Untrusted(w.redact(line))), maxSampleText)
 		// A crash loop prints the same line every time: keep distinct ones, latest last.
 		w.report.Samples = slices.DeleteFunc(w.report.Samples, func(s string) bool { return s == sample })
 		w.report.Samples = append(w.report.Samples, sample)

@@ -138,8 +138,9 @@ func TestLogWatchPoll(t *testing.T) {
 	srv := &fxLogServer{logs: map[string][]string{}, fail: map[string]bool{}}
 	c := fake.NewClientset()
 	c.PrependReactor("get", "pods", srv.react)
-	redact := func(s string) string { return strings.ReplaceAll(s, "hunter22", "REDACTED") }
-	w := NewLogWatch(c, fxNS, regexp.MustCompile(`(?i)error|panic`), fxStart, redact)
+	// No redactor of known secrets: the credential in a line is masked by its look alone,
+	// as in production where nobody told deploywatch the database's password.
+	w := NewLogWatch(c, fxNS, regexp.MustCompile(`(?i)error|panic`), fxStart, nil)
 
 	api := PodState{Name: "api-a", UID: "uid-api-a", Containers: []ContainerState{{Name: "api", Running: true}}}
 	starting := PodState{Name: "api-b", UID: "uid-api-b", Containers: []ContainerState{{Name: "api-b", Waiting: "ContainerCreating"}}}
@@ -147,10 +148,16 @@ func TestLogWatchPoll(t *testing.T) {
 
 	poll := func(pods ...PodState) LogReport {
 		t.Helper()
+		before := time.Now()
 		r, err := w.Poll(ctx, pods)
 		if err != nil {
 			t.Fatal(err)
 		}
+		// The counts cover the start to the poll.
+		if !r.Since.Equal(fxStart) || r.At.Before(before) {
+			t.Errorf("report covers %s to %s, want %s to this poll", r.Since, r.At, fxStart)
+		}
+		r.Since, r.At = time.Time{}, time.Time{}
 		return r
 	}
 	want := LogReport{Matches: map[string]int{"api-a": 1}, Total: 1, Lines: 2, Samples: []string{"api-a/api: ERROR cache miss"}}
@@ -164,7 +171,7 @@ func TestLogWatchPoll(t *testing.T) {
 	// New lines, one in the same second as the last read: read from there, de-duplicated.
 	srv.write("api", fxStamp(1700*time.Millisecond)+" error: db password=hunter22 rejected", fxStamp(3*time.Second)+" ok")
 	want = LogReport{Matches: map[string]int{"api-a": 2}, Total: 2, Lines: 4,
-		Samples: []string{"api-a/api: ERROR cache miss", "api-a/api: error: db password=REDACTED rejected"}}
+		Samples: []string{"api-a/api: ERROR cache miss", "api-a/api: error: db password=*** rejected"}}
 	if diff := cmp.Diff(want, poll(api, starting)); diff != "" {
 		t.Errorf("poll 2 (-want +got):\n%s", diff)
 	}
@@ -180,7 +187,7 @@ func TestLogWatchPoll(t *testing.T) {
 	srv.fail["worker"] = true
 	broken := PodState{Name: "worker-c", UID: "uid-worker-c", Containers: []ContainerState{{Name: "worker", Running: true}}}
 	want = LogReport{Matches: map[string]int{"api-a": 5}, Total: 5, Lines: 8,
-		Samples:    []string{"api-a/api: error: db password=REDACTED rejected", "api-a/api: panic: nil map", "api-a/api: ERROR cache miss"},
+		Samples:    []string{"api-a/api: error: db password=*** rejected", "api-a/api: panic: nil map", "api-a/api: ERROR cache miss"},
 		Unreadable: []string{`worker-c/worker: container "worker" is waiting to start`}}
 	if diff := cmp.Diff(want, poll(api, broken)); diff != "" {
 		t.Errorf("poll 3 (-want +got):\n%s", diff)
@@ -204,5 +211,57 @@ func TestLogWatchKeepsFiveSamples(t *testing.T) {
 	want := []string{"p/c: E3", "p/c: E1", "p/c: E4", "p/c: E5", "p/c: E6 " + strings.Repeat("y", maxSampleText-4) + "…"}
 	if diff := cmp.Diff(want, r.Samples); diff != "" || r.Total != 7 || r.Lines != 8 {
 		t.Errorf("samples (-want +got):\n%s\ntotal %d, lines %d", diff, r.Total, r.Lines)
+	}
+}
+
+// TestLogWatchSampleRedaction: the run's own secrets (known, no telltale name) and anything
+// that looks like a credential are masked in samples; ordinary lines stay as they are.
+func TestLogWatchSampleRedaction(t *testing.T) {
+	t.Parallel()
+	known := func(s string) string { return strings.ReplaceAll(s, "opaque-7788", "***") }
+	w := NewLogWatch(nil, fxNS, regexp.MustCompile("ERROR"), fxStart, known)
+	w.count("api-a", "api", []string{
+		"ERROR sent opaque-7788 upstream",
+		"ERROR login failed: password=hunter2 user=ci",
+		"ERROR Authorization: Bearer abc.def.ghi rejected",
+		"ERROR AWS key AKIAIOSFODNN7EXAMPLE denied",
+		"ERROR cache miss for user:42",
+	})
+	want := []string{
+		"api-a/api: ERROR sent *** upstream",
+		"api-a/api: ERROR login failed: password=*** user=ci",
+		"api-a/api: ERROR Authorization: Bearer *** rejected",
+		"api-a/api: ERROR AWS key *** denied",
+		"api-a/api: ERROR cache miss for user:42",
+	}
+	if diff := cmp.Diff(want, w.snapshot().Samples); diff != "" {
+		t.Errorf("samples (-want +got):\n%s", diff)
+	}
+}
+
+func TestLogReportPerMinute(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		covered  time.Duration
+		n        int
+		want     float64
+		wantRate bool
+	}{
+		{"two_minutes", 2 * time.Minute, 6, 3, true},
+		{"thirty_seconds", 30 * time.Second, 1, 2, true},
+		{"none_matched", 5 * time.Minute, 0, 0, true},
+		{"too_soon", 500 * time.Millisecond, 3, 0, false},
+		{"clock_behind", -time.Minute, 3, 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := LogReport{Since: fxStart, At: fxStart.Add(tt.covered)}
+			got, ok := r.PerMinute(tt.n)
+			if got != tt.want || ok != tt.wantRate {
+				t.Errorf("PerMinute(%d) over %s = %v, %v; want %v, %v", tt.n, tt.covered, got, ok, tt.want, tt.wantRate)
+			}
+		})
 	}
 }

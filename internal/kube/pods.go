@@ -15,6 +15,8 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/deploywatch/deploywatch/internal/redact"
 )
 
 // maxPodText caps a message taken from the cluster (a termination message, an event)
@@ -261,12 +263,92 @@ func (p *Pods) container(cs *ContainerState, pod *corev1.Pod, st corev1.Containe
 	}
 }
 
-// text makes a message from the cluster fit ours: redacted, one line, capped.
-func (p *Pods) text(s string) string {
-	if p.sel.Redact != nil {
-		s = p.sel.Redact(s)
+// PreviousSame says how the old version's pods share a new pod's issue — "the previous
+// version had the same: container api in CrashLoopBackOff on 1 of 2 old pods, 3 restarts"
+// — so a reader knows the problem predates this deploy; "" when no old pod has it (or
+// there are none). Restarts since the start are named for the issues that are restarts:
+// a crash loop and an OOM kill.
+func (r PodReport) PreviousSame(is Issue) string {
+	var had []string
+	same := 0
+	for _, pod := range r.Old {
+		if oldHas(pod, is) {
+			same++
+		}
 	}
-	return clipText(singleLine(s), maxPodText)
+	if same > 0 {
+		had = append(had, fmt.Sprintf("%s on %d of %d old pods", issueWhat(is), same, len(r.Old)))
+	}
+	if is.Reason == ReasonCrashLoop || is.Reason == ReasonOOMKilled {
+		if n := r.OldRestarts(is.Container); n > 0 {
+			had = append(had, fmt.Sprintf("%d %s", n, map[bool]string{true: "restart", false: "restarts"}[n == 1]))
+		}
+	}
+	if len(had) == 0 {
+		return ""
+	}
+	return "the previous version had the same: " + strings.Join(had, ", ")
+}
+
+// OldRestarts sums the restarts since the start of a container across the old pods.
+func (r PodReport) OldRestarts(container string) int32 {
+	var n int32
+	for _, pod := range r.Old {
+		for _, c := range pod.Containers {
+			if c.Name == container && container != "" {
+				n += c.Restarts
+			}
+		}
+	}
+	return n
+}
+
+// oldHas reports whether an old pod has the issue a new one has.
+func oldHas(pod PodState, is Issue) bool {
+	switch {
+	case is.Reason == ReasonNotReady:
+		// Old pods going away during the rollout are not ready by design.
+		return !pod.Ready && !pod.Terminating && pod.Phase != corev1.PodSucceeded
+	case is.Container == "":
+		return pod.Reason == is.Reason
+	}
+	for _, c := range pod.Containers {
+		if c.Name != is.Container {
+			continue
+		}
+		if is.Reason == ReasonOOMKilled {
+			return c.LastTerminated == ReasonOOMKilled
+		}
+		return c.Waiting == is.Reason
+	}
+	return false
+}
+
+// issueWhat names an issue without its pod: "not ready", "Evicted", "container api in
+// CrashLoopBackOff".
+func issueWhat(is Issue) string {
+	switch {
+	case is.Reason == ReasonNotReady:
+		return "not ready"
+	case is.Container == "":
+		return is.Reason
+	case is.Reason == ReasonOOMKilled:
+		return "container " + is.Container + " OOMKilled"
+	}
+	return "container " + is.Container + " in " + is.Reason
+}
+
+// text makes a message from the cluster fit ours (see clusterText).
+func (p *Pods) text(s string) string { return clusterText(s, p.sel.Redact) }
+
+// clusterText makes a message from the cluster fit ours: the run's secrets masked by known
+// (when set) and anything that looks like a credential by redact.Untrusted — before it is
+// made one line and capped, so no cut leaves half a secret behind — then one line, capped.
+func clusterText(s string, known func(string) string) string {
+	if known != nil {
+		s = known(s)
+	}
+	return clipText(singleLine(redact.Untrusted(s)), maxPodText)
 }
 
 // singleLine turns control characters (newlines included) into spaces and collapses runs

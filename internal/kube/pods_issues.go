@@ -21,7 +21,7 @@ const (
 // fatalWaiting are the waiting reasons that never resolve on their own: the container will
 // not run until someone changes the image, the config or the code.
 var fatalWaiting = map[string]bool{
-	"CrashLoopBackOff":           true,
+	ReasonCrashLoop:              true,
 	"ImagePullBackOff":           true,
 	"ErrImagePull":               true,
 	"ErrImageNeverPull":          true,
@@ -178,24 +178,34 @@ func notReady(pod PodState, d time.Duration) Issue {
 	return is
 }
 
-// ContainerRestart is a container that restarted too often since the start.
+// ContainerRestart is a container that restarted too often since the start, or that is
+// in a restart loop.
 type ContainerRestart struct {
 	Pod, Container string
 	Restarts       int32
 	// LastReason and ExitCode describe its last termination (Error, OOMKilled, ...).
 	LastReason string
 	ExitCode   int32
+	// Looping is set when the kubelet holds the container in CrashLoopBackOff: it will
+	// restart again, so it counts whatever its restarts so far.
+	Looping bool
 }
 
-// Restarts returns the new pods' containers whose restarts since the start exceed max,
-// worst first (then by pod and container name).
+// ReasonCrashLoop is the kubelet's waiting reason for a container in a restart loop.
+const ReasonCrashLoop = "CrashLoopBackOff"
+
+// Restarts returns the new pods' containers whose restarts since the start exceed max, and
+// those in CrashLoopBackOff: the run stops at the first crash loop (a fatal pod issue), long
+// before a loop's count passes max, and a loop is the restarts the limit is there to catch.
+// Worst first: most restarts, then by pod and container name.
 func Restarts(r PodReport, max int32) []ContainerRestart {
 	var out []ContainerRestart
 	for _, pod := range r.New {
 		for _, c := range pod.Containers {
-			if c.Restarts > max {
+			looping := c.Waiting == ReasonCrashLoop
+			if c.Restarts > max || looping {
 				out = append(out, ContainerRestart{Pod: pod.Name, Container: c.Name, Restarts: c.Restarts,
-					LastReason: c.LastTerminated, ExitCode: c.ExitCode})
+					LastReason: c.LastTerminated, ExitCode: c.ExitCode, Looping: looping})
 			}
 		}
 	}

@@ -125,6 +125,8 @@ func TestRestarts(t *testing.T) {
 				ContainerState{Name: "sidecar", Restarts: 2}),
 			fxReadyPod("api-b", fxAfter, ContainerState{Name: "api", Restarts: 7, LastTerminated: "OOMKilled", ExitCode: 137}),
 			fxReadyPod("api-c", fxAfter, ContainerState{Name: "api", Restarts: 3}),
+			// Held in CrashLoopBackOff before its first restart since the start: a loop.
+			fxReadyPod("api-d", fxAfter, ContainerState{Name: "api", Waiting: "CrashLoopBackOff", LastTerminated: "Error", ExitCode: 1}),
 		},
 		Old: []PodState{fxReadyPod("api-old", fxBefore, ContainerState{Name: "api", Restarts: 50})},
 	}
@@ -134,11 +136,14 @@ func TestRestarts(t *testing.T) {
 		want []ContainerRestart
 	}{
 		{"over_two", 2, []ContainerRestart{
-			{"api-b", "api", 7, "OOMKilled", 137},
-			{"api-a", "api", 3, "Error", 1},
-			{"api-c", "api", 3, "", 0},
+			{Pod: "api-b", Container: "api", Restarts: 7, LastReason: "OOMKilled", ExitCode: 137},
+			{Pod: "api-a", Container: "api", Restarts: 3, LastReason: "Error", ExitCode: 1},
+			{Pod: "api-c", Container: "api", Restarts: 3},
+			{Pod: "api-d", Container: "api", LastReason: "Error", ExitCode: 1, Looping: true},
 		}},
-		{"over_seven", 7, nil},
+		{"over_seven", 7, []ContainerRestart{
+			{Pod: "api-d", Container: "api", LastReason: "Error", ExitCode: 1, Looping: true},
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	authorizationv1 "k8s.io/api/authorization/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/kubernetes"
 )
 
@@ -78,7 +79,9 @@ func workloadResource(kind string) string {
 	return "deployments"
 }
 
-// Permissions lists what feature f needs on target t, and nothing more.
+// Permissions lists what feature f needs on target t, and nothing more: exactly the
+// requests its code makes (TestPermissionsMatchRequests runs each feature over a recording
+// clientset to keep it so).
 func Permissions(t Target, f Feature) []Permission {
 	workload := func(verbs ...string) []Permission {
 		var ps []Permission
@@ -89,9 +92,11 @@ func Permissions(t Target, f Feature) []Permission {
 	}
 	switch f {
 	case FeatureRollout:
+		// One read, then an informer (list and watch) and a poll by name.
 		return workload("get", "list", "watch")
 	case FeaturePods:
-		ps := []Permission{{Verb: "list", Resource: "pods"}, {Verb: "watch", Resource: "pods"}}
+		// Each round lists the pods; nothing watches them.
+		ps := []Permission{{Verb: "list", Resource: "pods"}}
 		switch t.Kind {
 		case KindDeployment, "":
 			// The new version's pods are the new ReplicaSet's.
@@ -108,14 +113,15 @@ func Permissions(t Target, f Feature) []Permission {
 	case FeatureResources:
 		return []Permission{{Verb: "list", Group: "metrics.k8s.io", Resource: "pods"}}
 	case FeatureRollback:
-		// Undo reads the workload before patching it.
+		// Undo reads the workload, lists its history (the revisions are read from the list,
+		// never one by one) and patches the workload. Following the rollback and checking
+		// its pods again needs what the rollout and pods features need.
 		ps := workload("get", "patch")
 		history := "controllerrevisions"
 		if t.Kind == KindDeployment || t.Kind == "" {
 			history = "replicasets"
 		}
-		return append(ps, Permission{Verb: "list", Group: "apps", Resource: history},
-			Permission{Verb: "get", Group: "apps", Resource: history})
+		return append(ps, Permission{Verb: "list", Group: "apps", Resource: history})
 	}
 	return nil
 }
@@ -198,20 +204,45 @@ func Preflight(ctx context.Context, c kubernetes.Interface, t Target, features [
 	return missing, nil
 }
 
-// preflightReach asks the server's version, giving up when ctx ends: ServerVersion takes
-// no context, and an API behind a black hole would hold the start for the dial timeout.
+// preflightReach asks the server's version, giving up when ctx ends.
 func preflightReach(ctx context.Context, c kubernetes.Interface) error {
-	errc := make(chan error, 1)
-	go func() {
+	return discoveryCall(ctx, func() error {
 		_, err := c.Discovery().ServerVersion()
-		errc <- err
-	}()
+		return err
+	})
+}
+
+// discoveryCall runs a discovery request, giving up when ctx ends: discovery takes no
+// context, and an API behind a black hole would hold the start for the dial timeout.
+func discoveryCall(ctx context.Context, call func() error) error {
+	errc := make(chan error, 1)
+	go func() { errc <- call() }()
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// MetricsGroupVersion is the metrics API the resources feature reads.
+const MetricsGroupVersion = "metrics.k8s.io/v1beta1"
+
+// MetricsServed reports whether the cluster serves the metrics API (a metrics-server is
+// installed). Without it the resources feature is off, and its permission is not asked
+// for. A 404 is a plain no; any other failure is returned.
+func MetricsServed(ctx context.Context, c kubernetes.Interface) (bool, error) {
+	err := discoveryCall(ctx, func() error {
+		_, err := c.Discovery().ServerResourcesForGroupVersion(MetricsGroupVersion)
+		return err
+	})
+	switch {
+	case err == nil:
+		return true, nil
+	case apierrors.IsNotFound(err):
+		return false, nil
+	}
+	return false, fmt.Errorf("discover %s: %w", MetricsGroupVersion, err)
 }
 
 // rbacVerbOrder is the order verbs are written in a rule, reads before writes.

@@ -39,18 +39,18 @@ func TestPermissions(t *testing.T) {
 	}{
 		{"rollout_deployment", deploy, FeatureRollout, []Permission{p("get", "apps", "deployments", ""), p("list", "apps", "deployments", ""), p("watch", "apps", "deployments", "")}},
 		{"rollout_statefulset", sts, FeatureRollout, []Permission{p("get", "apps", "statefulsets", ""), p("list", "apps", "statefulsets", ""), p("watch", "apps", "statefulsets", "")}},
-		{"pods_deployment", deploy, FeaturePods, []Permission{p("list", "", "pods", ""), p("watch", "", "pods", ""), p("list", "apps", "replicasets", ""),
+		{"pods_deployment", deploy, FeaturePods, []Permission{p("list", "", "pods", ""), p("list", "apps", "replicasets", ""),
 			p("get", "apps", "deployments", ""), p("list", "", "events", "")}},
-		{"pods_daemonset", ds, FeaturePods, []Permission{p("list", "", "pods", ""), p("watch", "", "pods", ""), p("list", "apps", "controllerrevisions", ""),
+		{"pods_daemonset", ds, FeaturePods, []Permission{p("list", "", "pods", ""), p("list", "apps", "controllerrevisions", ""),
 			p("get", "apps", "daemonsets", ""), p("list", "", "events", "")}},
-		{"pods_statefulset", sts, FeaturePods, []Permission{p("list", "", "pods", ""), p("watch", "", "pods", ""),
+		{"pods_statefulset", sts, FeaturePods, []Permission{p("list", "", "pods", ""),
 			p("get", "apps", "statefulsets", ""), p("list", "", "events", "")}},
 		{"logs", deploy, FeatureLogs, []Permission{p("get", "", "pods", "log")}},
 		{"resources", sts, FeatureResources, []Permission{p("list", "metrics.k8s.io", "pods", "")}},
 		{"rollback_deployment", deploy, FeatureRollback, []Permission{p("get", "apps", "deployments", ""), p("patch", "apps", "deployments", ""),
-			p("list", "apps", "replicasets", ""), p("get", "apps", "replicasets", "")}},
+			p("list", "apps", "replicasets", "")}},
 		{"rollback_daemonset", ds, FeatureRollback, []Permission{p("get", "apps", "daemonsets", ""), p("patch", "apps", "daemonsets", ""),
-			p("list", "apps", "controllerrevisions", ""), p("get", "apps", "controllerrevisions", "")}},
+			p("list", "apps", "controllerrevisions", "")}},
 		{"unknown_feature", deploy, Feature("telepathy"), nil},
 	}
 	for _, tt := range tests {
@@ -247,6 +247,29 @@ func TestRBAC(t *testing.T) {
 	if err := dec.Decode(&binding); err != nil || binding.Kind != "RoleBinding" || len(binding.Subjects) != 1 ||
 		binding.Subjects[0].Name != "deploywatch" || binding.Subjects[0].Kind != "ServiceAccount" {
 		t.Errorf("second document: %+v, %v", binding, err)
+	}
+}
+
+// TestREADMERole: the Role the README ships is the golden RBAC output, byte for byte, so
+// the documented Role is the one the code needs (and the one the real-cluster test binds).
+func TestREADMERole(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const intro = "The minimal Role for all features:\n\n```yaml\n"
+	_, rest, ok := strings.Cut(string(readme), intro)
+	block, _, closed := strings.Cut(rest, "```\n")
+	if !ok || !closed {
+		t.Fatalf("README.md has no yaml block after %q", strings.TrimSpace(intro))
+	}
+	want, err := os.ReadFile(filepath.Join("testdata", "rbac.golden.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(string(want), block); diff != "" {
+		t.Errorf("README Role differs from testdata/rbac.golden.yaml (-golden +README):\n%s", diff)
 	}
 }
 

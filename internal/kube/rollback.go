@@ -27,6 +27,9 @@ type RollbackResult struct {
 	// Changed is false in a dry run, or when the workload already has the previous
 	// revision's template.
 	Changed bool
+	// NothingToUndo reports a workload that already has the previous revision's template
+	// (in a dry run too): there is nothing to roll back, and nothing to verify.
+	NothingToUndo bool
 	// Message says what happened in one line, in kubectl's terms.
 	Message string
 }
@@ -76,7 +79,8 @@ func undoDeployment(ctx context.Context, c kubernetes.Interface, t Target, dryRu
 		res.FromRevision = v
 	}
 	if rollbackTemplateEqual(&prev.rs.Spec.Template, &d.Spec.Template) {
-		res.Message = fmt.Sprintf("deployment %q skipped rollback (current template already matches revision %d)", d.Name, prev.revision)
+		res.NothingToUndo = true
+		res.Message = nothingToUndo(prev.revision)
 		return res, nil
 	}
 	template := prev.rs.Spec.Template.DeepCopy()
@@ -172,6 +176,11 @@ func rollbackTemplateEqual(a, b *corev1.PodTemplateSpec) bool {
 	delete(a.Labels, appsv1.DefaultDeploymentUniqueLabelKey)
 	delete(b.Labels, appsv1.DefaultDeploymentUniqueLabelKey)
 	return apiequality.Semantic.DeepEqual(a, b)
+}
+
+// nothingToUndo says why a rollback changed nothing (kubectl: "skipped rollback").
+func nothingToUndo(rev int64) string {
+	return fmt.Sprintf("nothing to roll back: the template already equals revision %d", rev)
 }
 
 // rollbackImages lists a template's containers and images: "api=ghcr.io/shop/api:1.4".

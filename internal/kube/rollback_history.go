@@ -127,7 +127,8 @@ func undoHistory(ctx context.Context, c kubernetes.Interface, t Target, dryRun b
 		return RollbackResult{}, fmt.Errorf("encode %s %s: %w", kind, t.Name, err)
 	}
 	if bytes.Equal(current, to.Data.Raw) {
-		res.Message = fmt.Sprintf("%s %q skipped rollback (current template already matches revision %d)", kind, t.Name, to.Revision)
+		res.NothingToUndo = true
+		res.Message = nothingToUndo(to.Revision)
 		return res, nil
 	}
 	if dryRun {

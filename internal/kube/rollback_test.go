@@ -157,7 +157,12 @@ func TestUndoDeploymentWithoutChange(t *testing.T) {
 		{"dry_run", rbDeployment(), true, RollbackResult{FromRevision: 7, ToRevision: 6,
 			Message: `dry run: deployment "api" would roll back from revision 7 to revision 6 (api=registry.example/api:v6)`}},
 		{"already_at_previous_template", matching, false, RollbackResult{FromRevision: 7, ToRevision: 6,
-			Message: `deployment "api" skipped rollback (current template already matches revision 6)`}},
+			NothingToUndo: true,
+			Message:       "nothing to roll back: the template already equals revision 6"}},
+		// A dry run must not promise a rollback that would change nothing.
+		{"dry_run_already_at_previous_template", matching, true, RollbackResult{FromRevision: 7, ToRevision: 6,
+			NothingToUndo: true,
+			Message:       "nothing to roll back: the template already equals revision 6"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -61,8 +61,11 @@ type CheckSpec struct {
 	// Severity of a breach unless the measurement says otherwise.
 	Severity Severity `json:"severity"`
 	// Persistence is how many consecutive breaches of warning or critical severity make a
-	// finding. Emergencies count at once.
+	// finding.
 	Persistence int `json:"persistence"`
+	// EmergencyPersistence is how many consecutive emergencies (the service unreachable)
+	// make a finding; 0 means 1, and it is never more than Persistence.
+	EmergencyPersistence int `json:"emergency_persistence,omitempty"`
 	// MaxProbeErrors is how many consecutive probe errors are tolerated; one more makes the
 	// run inconclusive unless the probe recovers.
 	MaxProbeErrors int `json:"max_probe_errors"`
@@ -74,6 +77,10 @@ type Part struct {
 	Name   string `json:"name"`
 	OK     bool   `json:"ok"`
 	Detail string `json:"detail,omitempty"`
+	// Reason is the machine-readable cause of a part that is not OK, when there is one
+	// (a kubelet reason such as CrashLoopBackOff): signals are derived from it, never
+	// from the wording of Detail.
+	Reason string `json:"reason,omitempty"`
 }
 
 // Measurement is the result of running a check once. A check fills the observation; the

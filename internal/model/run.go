@@ -29,6 +29,14 @@ type RunContext struct {
 	ServerURL    string `json:"server_url,omitempty"`
 	APIURL       string `json:"api_url,omitempty"`
 	Workspace    string `json:"workspace,omitempty"`
+
+	// HeadRef is the pull request's branch (GITHUB_HEAD_REF), without refs/heads/.
+	HeadRef string `json:"head_ref,omitempty"`
+	// HeadRepository is the repository the pull request comes from, "owner/name", and
+	// Fork reports that it is not Repository (or was deleted): GitHub then gives a
+	// pull_request workflow a read-only token.
+	HeadRepository string `json:"head_repository,omitempty"`
+	Fork           bool   `json:"fork,omitempty"`
 }
 
 // DeployedSHA is the commit most likely deployed: the head of a pull request when the run

@@ -6,8 +6,8 @@ package monitor
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/deploywatch/deploywatch/internal/analysis"
@@ -34,13 +34,10 @@ type Options struct {
 	FailOn model.Severity
 	// Publisher gets every event; nil discards them.
 	Publisher Publisher
-	// StartedAt is the start of monitoring, the origin of every offset in Plan; zero means
-	// now. A start in the past (mode monitor after mode start) resumes at the right offset.
+	// StartedAt is the start of monitoring, the origin of every offset in Plan and of
+	// DetectedAfter; zero means now. A start in the past (mode monitor after mode start)
+	// resumes at the right offset.
 	StartedAt time.Time
-	// Origin, when set, is when the plan's offsets count from (zero means StartedAt). A run
-	// that spent time before monitoring (preflight, announcing the deployment to a slow
-	// sink) sets it to the moment monitoring begins: that time must not cost it rounds.
-	Origin time.Time
 	// Rollout, when set, is waited for first (the rollout phase); the plan then counts from
 	// the moment the new version is rolled out. RolloutChecks run during the rollout as well
 	// as after it: pod signals exist long before the rollout ends.
@@ -89,9 +86,6 @@ func Run(ctx context.Context, o Options) model.Result {
 	}
 	r.emit(ctx, model.Event{Kind: model.EventStarted}, fmt.Sprintf("monitoring %d checks until +%s", len(specs), shortDuration(o.Plan.End())))
 	r.origin = r.start
-	if !o.Origin.IsZero() {
-		r.origin = o.Origin
-	}
 	if o.Rollout != nil {
 		switch outcome := r.rollout(ctx); outcome {
 		case rolloutCancelled:
@@ -132,7 +126,7 @@ func (r *runner) loop(ctx context.Context) bool {
 		phase := r.o.Plan.PhaseOf(at, verified)
 		r.enter(ctx, phase)
 		verified = verified || phase == model.PhaseVerify
-		r.observe(ctx, phase, r.round(ctx, checks))
+		r.round(ctx, phase, checks)
 		if ctx.Err() != nil {
 			return true
 		}
@@ -152,56 +146,121 @@ func (r *runner) loop(ctx context.Context) bool {
 	}
 }
 
-// round runs every check once, concurrently, and returns the measurements in check order.
-// Each is stamped when its probe completed: that is when the monitor knew, so a service
-// that hangs until the timeout is not reported as detected earlier than it was.
-func (r *runner) round(ctx context.Context, checks []check.Check) []model.Measurement {
-	out := make([]model.Measurement, len(checks))
-	var wg sync.WaitGroup
+// judged is a measurement with the findings it changed.
+type judged struct {
+	m       model.Measurement
+	changes []analysis.Change
+}
+
+// arrival is the measurement of the i-th check of a round.
+type arrival struct {
+	i int
+	m model.Measurement
+}
+
+// round runs every check once, concurrently. A breach at or above fail_on is judged the
+// moment it arrives: when it confirms a fatal finding, that finding is published at once
+// and the round ends, its slower siblings cancelled, since fail fast must not wait for a
+// probe that hangs until its timeout. Every other measurement is judged with the round,
+// in check order, so which finding comes first does not depend on which probe was faster.
+// Each measurement is stamped when it arrived: that is when the monitor knew, so a service
+// that hangs until the timeout is not reported as detected earlier than it was. A round
+// is published as one instant (one snapshot, measurements in check order), so the cost
+// per round stays linear in the number of checks.
+func (r *runner) round(ctx context.Context, phase model.Phase, checks []check.Check) {
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	arrivals := make(chan arrival, len(checks))
 	for i, c := range checks {
-		wg.Go(func() {
+		go func() {
+			var m model.Measurement
 			defer func() {
 				// A check bug must cost one measurement, never the run's final status.
 				if p := recover(); p != nil {
-					out[i] = model.Measurement{Check: c.Spec().Name, ProbeError: fmt.Sprintf("check panicked: %v", p)}
+					m = model.Measurement{Check: c.Spec().Name, ProbeError: fmt.Sprintf("check panicked: %v", p)}
 				}
-				out[i].At = time.Now()
+				arrivals <- arrival{i, m}
 			}()
-			out[i] = c.Run(ctx)
-		})
+			m = c.Run(rctx)
+		}()
 	}
-	wg.Wait()
-	return out
+	slots := make([]slot, len(checks))
+	// settle judges the measurements held for the round, in check order, and publishes.
+	settle := func(at time.Time) {
+		for i := range slots {
+			if sl := &slots[i]; sl.held {
+				sl.j, sl.ok = r.judge(ctx, phase, sl.j.m)
+			}
+		}
+		r.publish(ctx, slots, at)
+	}
+	for range checks {
+		var a arrival
+		select {
+		case a = <-arrivals:
+		case <-ctx.Done():
+			// Cancelled: the probes still out say nothing about the service.
+			settle(time.Now())
+			return
+		}
+		a.m.At = time.Now()
+		sl := &slots[a.i]
+		if r.eval.Outcome(a.m, checks[a.i].Spec()) != model.OutcomeFail {
+			sl.j.m, sl.held = a.m, true
+			continue
+		}
+		sl.j, sl.ok = r.judge(ctx, phase, a.m)
+		if sl.ok && fatal(sl.j.changes) {
+			cancel()
+			settle(a.m.At)
+			return
+		}
+	}
+	settle(time.Now())
 }
 
-// observe judges a round's measurements, then publishes them and the findings they changed.
-// The round is one instant: its events share one snapshot of the run, taken after it, so
-// the cost per round stays linear in the number of checks.
-func (r *runner) observe(ctx context.Context, phase model.Phase, ms []model.Measurement) {
-	type judged struct {
-		m       model.Measurement
-		changes []analysis.Change
+// slot is one check's part of a round: held for judging with the round, or judged (ok).
+type slot struct {
+	j        judged
+	held, ok bool
+}
+
+// judge feeds one measurement to the evaluator; it reports false for one that says nothing.
+func (r *runner) judge(ctx context.Context, phase model.Phase, m model.Measurement) (judged, bool) {
+	if ctx.Err() != nil && m.ProbeError != "" {
+		// The probe was cut short by cancellation; it says nothing about the service.
+		return judged{}, false
 	}
-	var round []judged
-	for _, m := range ms {
-		if ctx.Err() != nil && m.ProbeError != "" {
-			// The probe was cut short by cancellation; it says nothing about the service.
-			continue
-		}
-		m, changes, err := r.eval.Observe(m, phase)
-		if err != nil {
-			continue
-		}
-		round = append(round, judged{m, changes})
+	m, changes, err := r.eval.Observe(m, phase)
+	if err != nil {
+		return judged{}, false
 	}
-	if len(round) == 0 {
+	return judged{m, changes}, true
+}
+
+func fatal(changes []analysis.Change) bool {
+	for _, c := range changes {
+		if c.Kind == model.EventFinding && c.Finding.Fatal {
+			return true
+		}
+	}
+	return false
+}
+
+// publish sends a round's judged measurements and the findings they changed, in check
+// order, with one snapshot of the run taken at.
+func (r *runner) publish(ctx context.Context, round []slot, at time.Time) {
+	if !slices.ContainsFunc(round, func(sl slot) bool { return sl.ok }) {
 		return
 	}
-	status, d := r.snapshot(time.Now())
-	for _, j := range round {
-		m := j.m
+	status, d := r.snapshot(at)
+	for _, sl := range round {
+		if !sl.ok {
+			continue
+		}
+		m := sl.j.m
 		r.o.Publisher.Publish(ctx, model.Event{Kind: model.EventMeasured, At: m.At, Phase: r.phase, Measurement: &m, Status: status})
-		for _, c := range j.changes {
+		for _, c := range sl.j.changes {
 			f := c.Finding
 			r.record(ctx, model.Event{Kind: c.Kind, At: m.At, Phase: r.phase, Finding: &f, Status: status}, d, findingText(c))
 		}

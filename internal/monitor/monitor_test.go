@@ -330,3 +330,146 @@ func TestDetectionCountsTheProbeTime(t *testing.T) {
 		}
 	})
 }
+
+// sibling is a check that takes d to answer, as a smoke test hanging until its HTTP
+// timeout would; ignoreCtx makes it finish its wait even after the round was cancelled.
+type sibling struct {
+	d         time.Duration
+	ignoreCtx bool
+
+	mu        sync.Mutex
+	returned  []time.Time
+	cancelled int
+}
+
+func (c *sibling) Spec() model.CheckSpec {
+	return model.CheckSpec{Name: "smoke", Severity: model.SeverityCritical, Persistence: 2, MaxProbeErrors: 3}
+}
+
+func (c *sibling) Run(ctx context.Context) model.Measurement {
+	m := model.Measurement{Check: "smoke", Value: "ok"}
+	if c.ignoreCtx {
+		time.Sleep(c.d)
+	} else {
+		select {
+		case <-time.After(c.d):
+		case <-ctx.Done():
+			m = model.Measurement{Check: "smoke", ProbeError: "request cancelled"}
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.returned = append(c.returned, time.Now())
+	if ctx.Err() != nil {
+		c.cancelled++
+	}
+	return m
+}
+
+// publishTimes records when (virtual time) each finding was published.
+type publishTimes struct {
+	recorder
+	findings []time.Time
+}
+
+func (p *publishTimes) Publish(ctx context.Context, ev model.Event) {
+	if ev.Kind == model.EventFinding {
+		p.mu.Lock()
+		p.findings = append(p.findings, time.Now())
+		p.mu.Unlock()
+	}
+	p.recorder.Publish(ctx, ev)
+}
+
+// TestFailFastDoesNotWaitForSlowSibling: readiness is refused (an emergency, confirmed by
+// one measurement) in the same round as a smoke test that hangs for 5 s. The failure is
+// published the moment readiness answers, the hanging sibling is cancelled, the run ends
+// there, and detected_after is that moment, the one the log shows.
+func TestFailFastDoesNotWaitForSlowSibling(t *testing.T) {
+	for _, ignoreCtx := range []bool{false, true} {
+		t.Run(fmt.Sprintf("sibling ignores cancel=%v", ignoreCtx), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				start := time.Now()
+				slow := &sibling{d: 5 * s, ignoreCtx: ignoreCtx}
+				ready := readiness(start, func(e time.Duration) model.Measurement {
+					if e < 20*s {
+						return model.Measurement{Value: "200"}
+					}
+					time.Sleep(3 * time.Millisecond)
+					return model.Measurement{Breach: true, Severity: model.SeverityEmergency, Message: "connection refused"}
+				})
+				pub := &publishTimes{}
+				res := Run(t.Context(), Options{Checks: []check.Check{ready, slow}, Plan: defaultPlan,
+					FailOn: model.SeverityCritical, Publisher: pub})
+				ended := time.Since(start)
+				want := 20*s + 3*time.Millisecond
+				if res.Verdict != model.VerdictFailed || res.DetectedAfter == nil || *res.DetectedAfter != want {
+					t.Fatalf("verdict %s, detected after %v, want failed at +%v", res.Verdict, res.DetectedAfter, want)
+				}
+				if len(pub.findings) != 1 || pub.findings[0].Sub(start) != want {
+					t.Fatalf("finding published at %v, want once at +%v", pub.findings, want)
+				}
+				fs := pub.kinds(model.EventFinding)
+				if fs[0].Status.Elapsed != *res.DetectedAfter || fs[0].At.Sub(start) != want {
+					t.Errorf("finding event at +%v with status at +%v, want both at +%v", fs[0].At.Sub(start), fs[0].Status.Elapsed, want)
+				}
+				if ended != want {
+					t.Errorf("run returned at +%v, want at the detection (+%v)", ended, want)
+				}
+				fin := pub.kinds(model.EventFinished)
+				if len(fin) != 1 || fin[0].At.Sub(start) != want {
+					t.Errorf("verdict published at %+v, want once at +%v", fin, want)
+				}
+				// Let the hanging probe finish, however long it ignores the cancel.
+				time.Sleep(10 * s)
+				synctest.Wait()
+				slow.mu.Lock()
+				defer slow.mu.Unlock()
+				last := slow.returned[len(slow.returned)-1].Sub(start)
+				switch {
+				case ignoreCtx && last != 25*s:
+					t.Errorf("the hanging sibling returned at +%v, want +25s", last)
+				case ignoreCtx && pub.findings[0].Sub(start) >= last:
+					t.Errorf("the failure was published at +%v, not before the slow check returned (+%v)", pub.findings[0].Sub(start), last)
+				case !ignoreCtx && (slow.cancelled != 1 || last != want):
+					t.Errorf("sibling cancelled %d times, last returned at +%v; want cancelled once at +%v", slow.cancelled, last, want)
+				}
+				// The measurements of earlier rounds were all published; the cut probe was not.
+				if n := len(pub.kinds(model.EventMeasured)); n != 2*2+1 {
+					t.Errorf("%d measurements published, want 5 (both checks at +0 and +10s, readiness at +20s)", n)
+				}
+			})
+		})
+	}
+}
+
+// erring is a check whose probe fails after a delay, as a TLS handshake refused late would.
+type erring struct {
+	name  string
+	delay time.Duration
+}
+
+func (c erring) Spec() model.CheckSpec {
+	return model.CheckSpec{Name: c.name, Severity: model.SeverityCritical, Persistence: 2, MaxProbeErrors: 1}
+}
+
+func (c erring) Run(context.Context) model.Measurement {
+	time.Sleep(c.delay)
+	return model.Measurement{Check: c.name, ProbeError: "certificate signed by unknown authority"}
+}
+
+// TestRoundJudgesInCheckOrder: what is not a failure is judged with its round in check
+// order, so the faster probe does not decide which finding comes first (and which one the
+// verdict names).
+func TestRoundJudgesInCheckOrder(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		res := Run(t.Context(), Options{Checks: []check.Check{erring{"readiness", time.Second}, erring{"smoke", 0}},
+			Plan: Plan{Schedule: []time.Duration{30 * s}, Interval: 10 * s}, FailOn: model.SeverityCritical})
+		if res.Verdict != model.VerdictInconclusive || len(res.Findings) != 2 {
+			t.Fatalf("verdict %s, findings %+v", res.Verdict, res.Findings)
+		}
+		if res.Findings[0].Check != "readiness" || res.Findings[1].Check != "smoke" {
+			t.Errorf("findings raised in order %s, %s; want the checks' order", res.Findings[0].Check, res.Findings[1].Check)
+		}
+	})
+}

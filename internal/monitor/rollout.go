@@ -40,7 +40,7 @@ func (r *runner) rollout(ctx context.Context) rolloutOutcome {
 		case <-r.o.Rollout.Changed():
 		default:
 		}
-		r.observe(ctx, model.PhaseRollout, r.round(ctx, checks))
+		r.round(ctx, model.PhaseRollout, checks)
 		switch {
 		case ctx.Err() != nil:
 			return rolloutCancelled
@@ -134,7 +134,8 @@ func (r *runner) timeOut(ctx context.Context, timeout time.Duration) {
 	}
 	// One breach is the whole evidence: repeat it up to the check's persistence.
 	for range max(spec.Persistence, 1) {
-		r.observe(ctx, model.PhaseRollout, []model.Measurement{m})
+		j, ok := r.judge(ctx, model.PhaseRollout, m)
+		r.publish(ctx, []slot{{j: j, ok: ok}}, m.At)
 	}
 }
 

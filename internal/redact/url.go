@@ -135,3 +135,28 @@ func URLSecrets(raw string) []string {
 func BasicCredentials(user, password string) string {
 	return base64.StdEncoding.EncodeToString([]byte(user + ":" + password))
 }
+
+// HeaderCredentials returns what of a header value is a credential on its own: the words
+// after an authentication scheme ("Bearer <token>", "Token <key>"), and for Basic the
+// decoded password too. The whole value is masked by the caller; a service or a log that
+// shows the bare token must not reveal it either (masking is by exact text).
+func HeaderCredentials(value string) []string {
+	fields := strings.Fields(value)
+	if len(fields) < 2 {
+		return nil
+	}
+	var out []string
+	for _, f := range fields[1:] {
+		if len(f) >= minSecret {
+			out = append(out, f)
+		}
+	}
+	if strings.EqualFold(fields[0], "basic") && len(fields) == 2 {
+		if b, err := base64.StdEncoding.DecodeString(fields[1]); err == nil {
+			if _, password, ok := strings.Cut(string(b), ":"); ok && len(password) >= minSecret {
+				out = append(out, password)
+			}
+		}
+	}
+	return out
+}

@@ -38,3 +38,33 @@ func TestURL(t *testing.T) {
 		})
 	}
 }
+
+func TestHeaderCredentials(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, value string
+		want        []string
+	}{
+		{"bearer", "Bearer abc.def-123", []string{"abc.def-123"}},
+		{"lower_case_scheme", "bearer tok12345", []string{"tok12345"}},
+		{"basic_with_password", "Basic " + BasicCredentials("deployer", "hunter22"), []string{BasicCredentials("deployer", "hunter22"), "hunter22"}},
+		{"basic_not_base64", "Basic not*base64", []string{"not*base64"}},
+		{"bare_value_is_masked_whole_by_the_caller", "k3y-abcdef", nil},
+		{"short_words_skipped", "Digest a=1 username=deployer", []string{"username=deployer"}},
+		{"empty", "", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := HeaderCredentials(tt.value)
+			if len(got) != len(tt.want) {
+				t.Fatalf("HeaderCredentials(%q) = %q, want %q", tt.value, got, tt.want)
+			}
+			for i := range got {
+				if got[i] != tt.want[i] {
+					t.Errorf("HeaderCredentials(%q) = %q, want %q", tt.value, got, tt.want)
+				}
+			}
+		})
+	}
+}

@@ -31,9 +31,9 @@ var dotenvPriority = slices.Concat(
 )
 
 // dotenvLast lists the outputs least worth a variable, least first: the report's path (the
-// job's artifacts have the report), the summary (which has spaces anyway), and the rollback
-// revisions (the JSON report has the rollback).
-var dotenvLast = []string{"report_path", "summary", "rollback_from_revision", "rollback_to_revision"}
+// job's artifacts have the report), the rollback revisions (the JSON report has the
+// rollback), then the summary (the Markdown report says it at length).
+var dotenvLast = []string{"report_path", "rollback_from_revision", "rollback_to_revision", "summary"}
 
 func signalNames() []string {
 	var names []string
@@ -44,20 +44,28 @@ func signalNames() []string {
 }
 
 // Dotenv renders outputs as a GitLab dotenv report (artifacts:reports:dotenv), whose
-// variables later jobs of the pipeline receive. GitLab parses each line as KEY=value with
-// no quoting or escaping: keys are letters, digits and '_'; a value must be one line
-// without spaces, quotes or '$' (GitLab expands variable references in it); the file holds
-// no empty line or comment, stays under 5 KB and holds at most 20 variables (the
-// self-managed default). Outputs are written in their order; those that cannot be
-// represented are left out and listed in dropped as "name: reason". When more remain than
-// the limits allow, empty values go first (GitLab treats an empty variable like an unset
-// one), then the lowest ranked: report_path, summary, the rollback revisions, any output
-// not ranked, and from comment_url back up to status (see dotenvPriority).
-func Dotenv(outs []model.Output) (data []byte, dropped []string) {
+// variables later jobs of the pipeline receive. GitLab (Ci::ParseDotenvArtifactService)
+// reads each line as KEY=value split at the first '=', strips white space around key and
+// value, keeps quotes as part of the value and expands '$' references in it when a later
+// job starts; keys are letters, digits and '_'; the file stays under 5 KB and holds at most
+// 20 variables (the self-managed default). So a value may hold spaces and quotes; line
+// breaks and other white space become spaces and the ends are trimmed (what GitLab would
+// store anyway); a value with '$' or other control characters cannot be represented.
+//
+// Outputs are written in their order. dropped lists, as "name: reason", the outputs a later
+// job will not see: those that cannot be represented and set ones over the limits. omitted
+// lists the empty ones left out for the limits, which loses nothing (GitLab treats an empty
+// variable like an unset one); empty values go first, then the lowest ranked: report_path,
+// the rollback revisions, summary, any output not ranked, and from comment_url back up to
+// status (see dotenvPriority).
+func Dotenv(outs []model.Output) (data []byte, dropped, omitted []string) {
 	var kept []model.Output
 	seen := map[string]bool{}
 	for _, o := range outs {
-		reason := dotenvProblem(o)
+		value, reason := "", dotenvNameProblem(o.Name)
+		if reason == "" {
+			value, reason = dotenvValue(o.Value)
+		}
 		if reason == "" && seen[o.Name] {
 			reason = "duplicate name"
 		}
@@ -66,7 +74,7 @@ func Dotenv(outs []model.Output) (data []byte, dropped []string) {
 			continue
 		}
 		seen[o.Name] = true
-		kept = append(kept, o)
+		kept = append(kept, model.Output{Name: o.Name, Value: value})
 	}
 	for {
 		reason := ""
@@ -80,7 +88,11 @@ func Dotenv(outs []model.Output) (data []byte, dropped []string) {
 			break
 		}
 		i := dotenvVictim(kept)
-		dropped = append(dropped, kept[i].Name+": "+reason)
+		if kept[i].Value == "" {
+			omitted = append(omitted, kept[i].Name+": "+reason)
+		} else {
+			dropped = append(dropped, kept[i].Name+": "+reason)
+		}
 		kept = slices.Delete(kept, i, i+1)
 	}
 	var b strings.Builder
@@ -88,32 +100,41 @@ func Dotenv(outs []model.Output) (data []byte, dropped []string) {
 		b.WriteString(o.Name + "=" + o.Value + "\n")
 	}
 	if b.Len() == 0 {
-		return nil, dropped
+		return nil, dropped, omitted
 	}
-	return []byte(b.String()), dropped
+	return []byte(b.String()), dropped, omitted
 }
 
-// dotenvProblem says why an output cannot be a dotenv variable; "" when it can.
-func dotenvProblem(o model.Output) string {
+// dotenvValue returns the value as GitLab will store it: white space (line breaks, tabs)
+// turned into spaces, the ends trimmed. reason says why it cannot be written; "" when it can.
+func dotenvValue(v string) (value, reason string) {
 	switch {
-	case o.Name == "":
+	case !utf8.ValidString(v):
+		return "", "value is not UTF-8"
+	case strings.Contains(v, "$"):
+		return "", "value has '$', which GitLab would expand as a variable"
+	}
+	v = strings.TrimSpace(strings.Map(func(r rune) rune {
+		if unicode.IsSpace(r) {
+			return ' '
+		}
+		return r
+	}, v))
+	if strings.IndexFunc(v, unicode.IsControl) >= 0 {
+		return "", "value has control characters"
+	}
+	return v, ""
+}
+
+// dotenvNameProblem says why a name cannot be a dotenv key; "" when it can.
+func dotenvNameProblem(name string) string {
+	switch {
+	case name == "":
 		return "empty name"
-	case len(o.Name) > dotenvMaxKey:
+	case len(name) > dotenvMaxKey:
 		return fmt.Sprintf("name longer than %d characters", dotenvMaxKey)
-	case strings.IndexFunc(o.Name, func(r rune) bool { return !isDotenvKeyRune(r) }) >= 0:
+	case strings.IndexFunc(name, func(r rune) bool { return !isDotenvKeyRune(r) }) >= 0:
 		return "name has characters other than letters, digits and '_'"
-	case !utf8.ValidString(o.Value):
-		return "value is not UTF-8"
-	case strings.ContainsAny(o.Value, "\r\n"):
-		return "value has line breaks"
-	case strings.IndexFunc(o.Value, unicode.IsSpace) >= 0:
-		return "value has spaces"
-	case strings.ContainsAny(o.Value, `"'`):
-		return "value has quotes, which GitLab would keep as part of it"
-	case strings.Contains(o.Value, "$"):
-		return "value has '$', which GitLab would expand as a variable"
-	case strings.IndexFunc(o.Value, unicode.IsControl) >= 0:
-		return "value has control characters"
 	}
 	return ""
 }
@@ -125,7 +146,7 @@ func isDotenvKeyRune(r rune) bool {
 // dotenvName shows a dropped output's name, quoted when it is not a plain key so a
 // hostile name cannot break the line it is reported on.
 func dotenvName(name string) string {
-	if dotenvProblem(model.Output{Name: name}) == "" {
+	if dotenvNameProblem(name) == "" {
 		return name
 	}
 	return strconv.Quote(truncate(name, 64))

@@ -21,10 +21,23 @@ var small = Config{Seed: 1, PerRow: 150, Compare: 100}
 func TestBenchTargets(t *testing.T) {
 	t.Parallel()
 	res := Bench(small, Deploywatch(), Seed())
+	var literal bool
 	for _, target := range Check(res) {
+		if target.Unreachable {
+			// The literal target: printed with its numbers, never met (late onsets
+			// and ×5 at 1 req/s leave too few errors); the claims are what is asserted.
+			literal = true
+			if target.Met || !strings.Contains(target.Detail, "error ×5 at 1–10 req/s: ") {
+				t.Errorf("%s: met %v (%s), want not met with every row counted", target.Name, target.Met, target.Detail)
+			}
+			continue
+		}
 		if !target.Met {
 			t.Errorf("%s: not met (%s)", target.Name, target.Detail)
 		}
+	}
+	if !literal {
+		t.Error("the issue's literal target is not printed")
 	}
 	for _, r := range res.Rows {
 		if r.RuleSet != Deploywatch().Name {

@@ -92,8 +92,9 @@ func (d *Dispatcher) Announce(ctx context.Context, ev Event) Handles {
 	defer stop()
 	for _, w := range d.workers {
 		if _, ok := w.s.(Announcer); ok && !w.deliver(ctx, ev) {
-			// Too slow for the start (a long rate-limit wait): the worker keeps trying
-			// while monitoring goes on.
+			// Too slow for the start (a hanging API, a long rate-limit wait): the worker
+			// keeps trying while monitoring goes on.
+			d.o.Log(fmt.Sprintf("%s: %s failed (no answer in time for the first check); retrying in the background", w.s.Name(), eventName(ev)))
 			w.enqueue(ev)
 		}
 	}

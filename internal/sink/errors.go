@@ -60,8 +60,9 @@ func Retryable(err error) bool {
 
 // Classify turns an answer's status and headers into an *Error, or nil for a 2xx:
 //   - 429, and 403 with a rate-limit signal (GitHub's secondary limits), are retried after
-//     the wait the headers give;
-//   - 5xx are retried;
+//     the wait the headers give (on a 429 X-RateLimit-Reset counts on its own: the status
+//     says the limit is spent, whatever X-RateLimit-Remaining says or omits);
+//   - 408 (the server gave up waiting for the request) and 5xx are retried;
 //   - 401, 403, 404 and 410 disable the sink: credentials, permissions or the endpoint
 //     itself are wrong, and every later event would fail the same way;
 //   - other 4xx are final for this event only.
@@ -69,9 +70,9 @@ func Classify(op string, status int, h http.Header, detail string, now time.Time
 	if status >= 200 && status < 300 {
 		return nil
 	}
-	e := &Error{Op: op, Status: status, Detail: detail, After: RetryAfter(h, now)}
+	e := &Error{Op: op, Status: status, Detail: detail, After: retryWait(h, now, status == http.StatusTooManyRequests)}
 	switch {
-	case status == http.StatusTooManyRequests:
+	case status == http.StatusTooManyRequests, status == http.StatusRequestTimeout:
 		e.Retry = true
 	case status == http.StatusForbidden && rateLimited(h, detail):
 		e.Retry = true
@@ -94,7 +95,11 @@ func rateLimited(h http.Header, detail string) bool {
 // RetryAfter reads the wait a server asks for: Retry-After (seconds or an HTTP date), else
 // the reset of an exhausted rate limit (X-RateLimit-Reset, which GitHub gives as a Unix
 // time and Datadog as seconds from now). Zero when the headers say nothing.
-func RetryAfter(h http.Header, now time.Time) time.Duration {
+func RetryAfter(h http.Header, now time.Time) time.Duration { return retryWait(h, now, false) }
+
+// retryWait is RetryAfter; limited says the answer itself reports the limit spent (a 429),
+// so X-RateLimit-Reset is read without X-RateLimit-Remaining: 0 beside it.
+func retryWait(h http.Header, now time.Time, limited bool) time.Duration {
 	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
 		if s, err := strconv.Atoi(v); err == nil && s >= 0 {
 			return time.Duration(s) * time.Second
@@ -103,7 +108,7 @@ func RetryAfter(h http.Header, now time.Time) time.Duration {
 			return max(t.Sub(now), 0)
 		}
 	}
-	if h.Get("X-Ratelimit-Remaining") != "0" {
+	if !limited && h.Get("X-Ratelimit-Remaining") != "0" {
 		return 0
 	}
 	v, err := strconv.ParseInt(strings.TrimSpace(h.Get("X-Ratelimit-Reset")), 10, 64)

@@ -48,6 +48,17 @@ func TestClassify(t *testing.T) {
 		{name: "server_error", status: 500, wantRetry: true},
 		{name: "bad_gateway", status: 502, wantRetry: true},
 		{name: "unavailable_with_date", status: 503, h: hdr("Retry-After", "Sat, 21 Nov 2026 10:00:05 GMT"), wantRetry: true, wantAfter: 5 * time.Second},
+		{name: "request_timeout_is_retried", status: 408, wantRetry: true},
+		{name: "request_timeout_with_retry_after", status: 408, h: hdr("Retry-After", "4"), wantRetry: true, wantAfter: 4 * time.Second},
+		// A 429 says the limit is spent: its reset counts without X-RateLimit-Remaining.
+		{name: "429_reset_seconds_alone", status: 429, h: hdr("X-Ratelimit-Reset", "7"), wantRetry: true, wantAfter: 7 * time.Second},
+		{name: "429_reset_unix_time_alone", status: 429, h: hdr("X-Ratelimit-Reset", "1795255290"), wantRetry: true, wantAfter: 90 * time.Second},
+		{name: "429_reset_with_requests_left", status: 429, h: hdr("X-Ratelimit-Remaining", "3", "X-Ratelimit-Reset", "7"), wantRetry: true, wantAfter: 7 * time.Second},
+		{name: "429_retry_after_wins_over_reset", status: 429, h: hdr("Retry-After", "2", "X-Ratelimit-Reset", "7"), wantRetry: true, wantAfter: 2 * time.Second},
+		{name: "429_reset_garbage", status: 429, h: hdr("X-Ratelimit-Reset", "later"), wantRetry: true},
+		// Elsewhere a reset alone is only the window's end, not a wait.
+		{name: "500_reset_alone_is_no_wait", status: 500, h: hdr("X-Ratelimit-Reset", "7"), wantRetry: true},
+		{name: "400_reset_alone_is_no_wait", status: 400, h: hdr("X-Ratelimit-Reset", "7")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,14 +4,17 @@
 #   1. waits until the release's image ghcr.io/deploywatch/deploywatch:X.Y.Z can be pulled
 #      (GitHub's release workflow builds it from the same tag; the component runs it);
 #   2. clones the catalog project and runs scripts/gitlab/publish-component.sh X.Y.Z there
-#      with --push; the catalog's tag pipeline then tests and releases the version.
+#      with --push and --image, so the component pins the very image waited for; the
+#      catalog's tag pipeline then tests and releases the version.
 #
 #   scripts/gitlab/publish-from-mirror.sh vX.Y.Z
 #
 # Environment: CATALOG_PROJECT (path of the catalog project on this instance) and
 # CATALOG_PUSH_TOKEN (a token that may push to it; never printed: git reads it through a
-# credential helper). CATALOG_URL overrides the clone URL, IMAGE the image waited for,
-# IMAGE_WAIT (seconds, default 1800) how long. Run again for a version the catalog has,
+# credential helper). CATALOG_URL overrides the clone URL, IMAGE the image's name without a
+# tag (default ghcr.io/deploywatch/deploywatch; the GitHub release builds
+# ghcr.io/<owner>/deploywatch, so a fork sets its own), IMAGE_WAIT (seconds, default 1800)
+# how long to wait for it. Run again for a version the catalog has,
 # it does nothing.
 set -euo pipefail
 
@@ -23,7 +26,8 @@ die() {
 tag=$1
 [[ $tag =~ ^v(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$ ]] || die "not a release tag: $tag"
 version=${tag#v}
-image=${IMAGE:-ghcr.io/deploywatch/deploywatch}:$version
+repository=${IMAGE:-ghcr.io/deploywatch/deploywatch}
+image=$repository:$version
 url=${CATALOG_URL:-}
 if [ -z "$url" ]; then
 	[ -n "${CATALOG_PROJECT:-}" ] || die "set the CI/CD variable CATALOG_PROJECT to the catalog project's path"
@@ -61,4 +65,4 @@ trap 'rm -rf "$dir"' EXIT
 git clone -q "$url" "$dir/catalog"
 git -C "$dir/catalog" config user.name "${GITLAB_USER_NAME:-deploywatch release}"
 git -C "$dir/catalog" config user.email "${GITLAB_USER_EMAIL:-release@deploywatch.invalid}"
-bash "$here/publish-component.sh" "$version" "$dir/catalog" --push
+bash "$here/publish-component.sh" "$version" "$dir/catalog" --image "$repository" --push

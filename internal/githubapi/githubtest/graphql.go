@@ -14,8 +14,9 @@ type graphqlRequest struct {
 
 // graphql answers the queries deploywatch makes, from the fake's state: `viewer { login }`
 // and `repository(owner: $owner, name: $name) { deployments(environments: $environments,
-// first: $first, ...) { nodes {...} } }` (variables owner, name, environments or
-// environment, first). Anything else gets GraphQL errors, as an unknown field does.
+// first: $first, ...) { nodes {...} } object(oid: $sha) { ... on Commit {
+// associatedPullRequests(...) { nodes {...} } } } }` (variables owner, name, environments
+// or environment, first, sha). Anything else gets GraphQL errors, as an unknown field does.
 func (s *Server) graphql(w http.ResponseWriter, r *http.Request) {
 	var req graphqlRequest
 	if !decode(w, r, &req) {
@@ -49,11 +50,15 @@ func (s *Server) graphql(w http.ResponseWriter, r *http.Request) {
 			if strings.Contains(q, "deployments(") {
 				repo["deployments"] = map[string]any{"nodes": s.deploymentNodes(req.Variables)}
 			}
+			if strings.Contains(q, "object(") {
+				sha, _ := req.Variables["sha"].(string)
+				repo["object"] = map[string]any{"associatedPullRequests": map[string]any{"nodes": s.pullNodes(sha)}}
+			}
 			data["repository"] = repo
 		}
 	}
 	if len(data) == 0 {
-		writeJSON(w, http.StatusOK, gqlErrors("", "githubtest: the fake answers viewer and repository.deployments only"))
+		writeJSON(w, http.StatusOK, gqlErrors("", "githubtest: the fake answers viewer, repository.deployments and repository.object only"))
 		return
 	}
 	answer := map[string]any{"data": data}
@@ -61,6 +66,19 @@ func (s *Server) graphql(w http.ResponseWriter, r *http.Request) {
 		answer["errors"] = errs
 	}
 	writeJSON(w, http.StatusOK, answer)
+}
+
+// pullNodes are the pull requests associated with a commit, as pullsOfCommit lists them.
+func (s *Server) pullNodes(sha string) []any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	nodes := []any{}
+	for _, p := range s.pulls {
+		if p.HeadSHA == sha {
+			nodes = append(nodes, map[string]any{"number": p.Number, "state": strings.ToUpper(p.State), "merged": p.State == "merged"})
+		}
+	}
+	return nodes
 }
 
 func gqlErrors(typ, msg string) map[string]any {

@@ -1,11 +1,11 @@
 // Package githubtest is a fake GitHub for tests: a stateful http.Handler routed on the real
 // REST paths (deployments and their statuses, pull request and commit comments, commit
-// statuses, pull requests of a commit) and on POST /graphql (the viewer and a repository's
-// deployments), answering in GitHub's shapes and with GitHub's validations: the 65,536-
-// character comment limit, the 140-character status description, the 409 a deployment gets
-// when required_contexts is omitted while a commit status is not green. It records every
-// call, checks the token, paginates lists with Link headers, injects faults and can make
-// the token read-only, as a pull request from a fork has it.
+// statuses, pull requests of a commit) and on POST /graphql (the viewer, a repository's
+// deployments, a commit's pull requests), answering in GitHub's shapes and with GitHub's
+// validations: the 65,536-character comment limit, the 140-character status description,
+// the 409 a deployment gets when required_contexts is omitted while a commit status is not
+// green. It records every call, checks the token, paginates lists with Link headers,
+// injects faults and can make the token read-only, as a pull request from a fork has it.
 //
 // It serves one repository (Owner/Repo) and accepts the GitHub Enterprise prefixes
 // (/api/v3, /api/graphql). Use Start for a loopback server, or Transport to call the

@@ -83,8 +83,9 @@ func (g *GitHub) Log(level platform.Level, line string) {
 
 // Annotate raises ::error (Error), ::warning (Warning) or ::notice (Info, Success) with a
 // title; a Debug annotation is printed as a debug line. go-githubactions escapes the title
-// and message. At most maxAnnotations per level are printed (one warning slot is kept for
-// the suppression notice); the rest are counted for Flush and WriteSummary.
+// and message. At most maxAnnotations per level are raised (one warning slot is kept for
+// the suppression notice); the rest are printed as plain lines and counted for Flush and
+// WriteSummary.
 func (g *GitHub) Annotate(level platform.Level, title, message string) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -99,7 +100,10 @@ func (g *GitHub) Annotate(level platform.Level, title, message string) {
 		limit--
 	}
 	if g.shown[cmd] >= limit {
+		// Past the cap the runner would drop the annotation: it stays in the log as a
+		// plain line, so nothing is lost from there either.
 		g.dropped++
+		g.action.Infof("%s", neutralise(cleanLine(cmd+": "+joinTitle(title, message))))
 		return
 	}
 	g.shown[cmd]++

@@ -58,6 +58,7 @@ func readContext(getenv func(string) string) (model.RunContext, []string) {
 		ServerURL:  strings.TrimRight(gc.ServerURL, "/"),
 		APIURL:     strings.TrimRight(gc.APIURL, "/"),
 		Workspace:  gc.Workspace,
+		HeadRef:    gc.HeadRef,
 	}
 	runURL, warn := runURL(gc)
 	c.RunURL = runURL
@@ -143,6 +144,11 @@ func fromPayload(c *model.RunContext, event string, payload map[string]any) []st
 		}
 		c.PullRequest = number(pr["number"])
 		c.HeadSHA = headSHA(pr)
+		head, _ := pr["head"].(map[string]any)
+		if ref, _ := head["ref"].(string); c.HeadRef == "" {
+			c.HeadRef = ref
+		}
+		c.HeadRepository, c.Fork = headRepository(c.Repository, head)
 	case "workflow_run":
 		run, ok := payload["workflow_run"].(map[string]any)
 		if !ok {
@@ -181,6 +187,23 @@ func commitMessage(event string, payload map[string]any) string {
 	head, _ := holder["head_commit"].(map[string]any)
 	msg, _ := head["message"].(string)
 	return msg
+}
+
+// headRepository reads where a pull request comes from: head.repo.full_name, and whether
+// that is a fork of repository. A head repository that is null was deleted, which only a
+// fork can be while the base runs. head.repo.fork is not used: it is true for a branch of
+// a repository that is itself a fork, whose own pull requests get a write token.
+func headRepository(repository string, head map[string]any) (string, bool) {
+	repo, present := head["repo"]
+	if !present {
+		return "", false
+	}
+	r, _ := repo.(map[string]any)
+	if r == nil {
+		return "", true
+	}
+	name, _ := r["full_name"].(string)
+	return name, name != "" && !strings.EqualFold(name, repository)
 }
 
 func headSHA(pr map[string]any) string {

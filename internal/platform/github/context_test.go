@@ -2,6 +2,7 @@ package github
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -69,6 +70,34 @@ func event(name string) string {
 	return filepath.Join("..", "..", "..", "testdata", "github", "events", name)
 }
 
+// withHeadRepo writes the opened pull request payload with head.repo replaced by repo
+// (JSON) into dir/name and returns its path.
+func withHeadRepo(t *testing.T, dir, name, repo string) string {
+	t.Helper()
+	data, err := os.ReadFile(event("pull_request.opened.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var payload map[string]any
+	if err := json.Unmarshal(data, &payload); err != nil {
+		t.Fatal(err)
+	}
+	var r any
+	if err := json.Unmarshal([]byte(repo), &r); err != nil {
+		t.Fatal(err)
+	}
+	payload["pull_request"].(map[string]any)["head"].(map[string]any)["repo"] = r
+	out, err := json.Marshal(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, out, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 func TestContext(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -77,6 +106,9 @@ func TestContext(t *testing.T) {
 		t.Fatal(err)
 	}
 	missing := filepath.Join(dir, "missing.json")
+	// The opened pull request as it comes from a fork, and from a fork since deleted.
+	fork := withHeadRepo(t, dir, "fork.json", `{"full_name": "mallory/shop-api", "fork": true}`)
+	deleted := withHeadRepo(t, dir, "deleted.json", `null`)
 
 	tests := []struct {
 		name     string
@@ -95,6 +127,37 @@ func TestContext(t *testing.T) {
 			want: func(c *model.RunContext) {
 				c.EventName, c.SHA, c.Ref = "pull_request", mergeSHA, "refs/pull/42/merge"
 				c.PullRequest, c.HeadSHA, c.CommitMessage = 42, prHead, ""
+				c.HeadRef, c.HeadRepository = "cart-cache", "octo-org/shop-api"
+			},
+		},
+		{
+			name: "pull_request_head_ref_from_the_runner",
+			env: map[string]string{"GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": event("pull_request.opened.json"),
+				"GITHUB_SHA": mergeSHA, "GITHUB_REF": "refs/pull/42/merge", "GITHUB_HEAD_REF": "feature/from-env"},
+			want: func(c *model.RunContext) {
+				c.EventName, c.SHA, c.Ref = "pull_request", mergeSHA, "refs/pull/42/merge"
+				c.PullRequest, c.HeadSHA, c.CommitMessage = 42, prHead, ""
+				c.HeadRef, c.HeadRepository = "feature/from-env", "octo-org/shop-api"
+			},
+		},
+		{
+			name: "pull_request_from_a_fork",
+			env: map[string]string{"GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": fork,
+				"GITHUB_SHA": mergeSHA, "GITHUB_REF": "refs/pull/42/merge"},
+			want: func(c *model.RunContext) {
+				c.EventName, c.SHA, c.Ref = "pull_request", mergeSHA, "refs/pull/42/merge"
+				c.PullRequest, c.HeadSHA, c.CommitMessage = 42, prHead, ""
+				c.HeadRef, c.HeadRepository, c.Fork = "cart-cache", "mallory/shop-api", true
+			},
+		},
+		{
+			name: "pull_request_from_a_deleted_fork",
+			env: map[string]string{"GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": deleted,
+				"GITHUB_SHA": mergeSHA, "GITHUB_REF": "refs/pull/42/merge"},
+			want: func(c *model.RunContext) {
+				c.EventName, c.SHA, c.Ref = "pull_request", mergeSHA, "refs/pull/42/merge"
+				c.PullRequest, c.HeadSHA, c.CommitMessage = 42, prHead, ""
+				c.HeadRef, c.Fork = "cart-cache", true
 			},
 		},
 		{
@@ -104,6 +167,7 @@ func TestContext(t *testing.T) {
 			want: func(c *model.RunContext) {
 				c.EventName, c.SHA = "pull_request_target", "9049f1265b7d61be4a8904a9a27120d2064dab3b"
 				c.PullRequest, c.HeadSHA, c.CommitMessage = 42, prHead, ""
+				c.HeadRef, c.HeadRepository = "cart-cache", "octo-org/shop-api"
 			},
 		},
 		{

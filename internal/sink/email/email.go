@@ -24,7 +24,8 @@ import (
 
 // Config configures the sink.
 type Config struct {
-	// URL is the server: smtp://user:password@host:587 upgrades with STARTTLS,
+	// URL is the server: smtp://user:password@host:587 upgrades with STARTTLS, which is
+	// required unless the host is loopback (a relay on the runner itself);
 	// smtps://user:password@host:465 is TLS from the first byte. User and password are
 	// percent-decoded; without them the sink does not authenticate.
 	URL string
@@ -33,7 +34,11 @@ type Config struct {
 	To []string
 	// From is the sender; empty means deploywatch@<smtp host>.
 	From string
-	// TLSConfig verifies the server; nil uses the system roots.
+	// NotifyOn is the lowest finding severity mailed (a `sinks` item's notify_on); zero
+	// means critical. Email is for problems: start, checkpoints and clearings never go.
+	NotifyOn model.Severity
+	// TLSConfig verifies the server (ca_cert's pool for a private CA); nil uses the
+	// system roots.
 	TLSConfig *tls.Config
 	// Dial opens the connection; nil uses a net.Dialer.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
@@ -56,6 +61,9 @@ var _ sink.Sink = (*Sink)(nil)
 // New checks the configuration, listing every problem at once, and returns the sink.
 // Errors never quote the URL: it holds the password.
 func New(cfg Config) (*Sink, error) {
+	if cfg.NotifyOn == model.SeverityNone {
+		cfg.NotifyOn = model.SeverityCritical
+	}
 	s := &Sink{cfg: cfg}
 	var errs []error
 	u, err := url.Parse(strings.TrimSpace(cfg.URL))
@@ -114,29 +122,29 @@ func (s *Sink) Name() string { return "email" }
 // Send mails ev when it is a problem (see Wants); other events send nothing. A retried
 // mail keeps its Message-ID, so a duplicate after a lost answer is recognisable.
 func (s *Sink) Send(ctx context.Context, ev sink.Event) (bool, error) {
-	if !Wants(ev) {
+	if !Wants(ev, s.cfg.NotifyOn) {
 		return false, nil
 	}
 	err := s.deliver(ctx, s.compose(ev))
 	return sink.Retryable(err), err
 }
 
-// Wants reports whether ev is worth a mail: a critical or emergency finding raised that
-// is not fatal (a fatal one ends the run within moments, and the final mail covers it),
-// and the end of a run that failed, had a critical or emergency finding, or was rolled
-// back.
-func Wants(ev sink.Event) bool {
+// Wants reports whether ev is worth a mail for a sink mailing findings from severity min
+// up (critical by default): such a finding raised that is not fatal (a fatal one ends
+// the run within moments, and the final mail covers it), and the end of a run that
+// failed, had such a finding, or was rolled back.
+func Wants(ev sink.Event, min model.Severity) bool {
 	switch ev.Kind {
 	case sink.KindFinding:
 		f := ev.Finding
-		return f != nil && !f.Fatal && sink.FindingSeverity(*f) >= model.SeverityCritical
+		return f != nil && !f.Fatal && sink.FindingSeverity(*f) >= min
 	case sink.KindFinished:
 		r := ev.Report
 		if r.Verdict == model.VerdictFailed || (r.Rollback != nil && r.Rollback.Performed) {
 			return true
 		}
 		for _, f := range r.Findings {
-			if sink.FindingSeverity(f) >= model.SeverityCritical {
+			if sink.FindingSeverity(f) >= min {
 				return true
 			}
 		}

@@ -38,21 +38,16 @@ func smtpURL(scheme, host string, withUser bool) string {
 }
 
 // newServer starts a fake SMTP server expecting the test credentials.
-func newServer(t *testing.T, configure func(*fakeSMTP)) (*fakeSMTP, testPKI) {
+func newServer(t *testing.T, configure func(*sinktest.SMTPServer)) (*sinktest.SMTPServer, sinktest.PKI) {
 	t.Helper()
-	pki := newPKI(t)
-	f := &fakeSMTP{cert: pki.server, user: user, pass: pass}
-	if configure != nil {
-		configure(f)
-	}
-	f.start(t)
-	return f, pki
+	f := sinktest.NewSMTPServer(t, user, pass, configure)
+	return f, f.PKI
 }
 
 // newSink points a sink at the fake, whatever host rawURL names.
-func newSink(t *testing.T, f *fakeSMTP, pki testPKI, rawURL string) *Sink {
+func newSink(t *testing.T, f *sinktest.SMTPServer, pki sinktest.PKI, rawURL string) *Sink {
 	t.Helper()
-	s, err := New(Config{URL: rawURL, To: recipients, TLSConfig: pki.client, Dial: f.dial})
+	s, err := New(Config{URL: rawURL, To: recipients, TLSConfig: pki.Client, Dial: f.Dial})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,13 +89,13 @@ func TestGoldenMessages(t *testing.T) {
 			t.Parallel()
 			f, pki := newServer(t, nil)
 			send(t, newSink(t, f, pki, smtpURL("smtp", "mail.example.test:587", true)), tt.ev)
-			mails := f.received()
+			mails := f.Received()
 			if len(mails) != 1 {
 				t.Fatalf("%d mails, want 1", len(mails))
 			}
 			m := mails[0]
-			wantEnvelope := received{From: "deploywatch@mail.example.test", To: []string{"oncall@acme.example", "ops@acme.example"}}
-			if diff := cmp.Diff(wantEnvelope, received{From: m.From, To: m.To}); diff != "" {
+			wantEnvelope := sinktest.Mail{From: "deploywatch@mail.example.test", To: []string{"oncall@acme.example", "ops@acme.example"}}
+			if diff := cmp.Diff(wantEnvelope, sinktest.Mail{From: m.From, To: m.To}); diff != "" {
 				t.Errorf("envelope (-want +got):\n%s", diff)
 			}
 			if n := strings.Count(m.Data, "\n"); n != strings.Count(m.Data, "\r\n") {
@@ -178,5 +173,65 @@ func TestMessageIDIsStablePerMail(t *testing.T) {
 	ids := map[string]bool{id(finding): true, id(other): true, id(sinktest.Finished()): true}
 	if len(ids) != 3 {
 		t.Errorf("distinct mails share a Message-ID: %v", ids)
+	}
+}
+
+// The mail sink keeps the contract every sink keeps, SMTP replies standing for HTTP
+// statuses. Regenerate testdata/conformance.golden with: go test ./internal/sink/email -update
+func TestConformance(t *testing.T) {
+	t.Parallel()
+	sinktest.RunSMTP(t, sinktest.SMTPCase{
+		New: func(t *testing.T, srv *sinktest.SMTPServer) sink.Sink {
+			return newSink(t, srv, srv.PKI, smtpURL("smtp", "mail.example.test:587", true))
+		},
+		User: user, Pass: pass,
+		Secrets: []string{url.QueryEscape(pass), url.PathEscape(pass), plainResponse(user, pass)},
+		Golden:  "testdata/conformance.golden", Update: *update,
+	})
+}
+
+// notify_on moves the lowest severity of finding mailed; start, checkpoints and
+// clearings are never mailed.
+func TestNotifyOn(t *testing.T) {
+	t.Parallel()
+	evs := sinktest.Events()
+	warning := evs[2] // a warning finding raised, the run goes on
+	critical := criticalFinding()
+	emergency := criticalFinding()
+	f := *emergency.Finding
+	f.Severity = model.SeverityEmergency
+	emergency.Finding = &f
+	healthyEnd := sinktest.Finished()
+	healthyEnd.Report.Verdict, healthyEnd.Report.Rollback = model.VerdictHealthy, nil
+	healthyEnd.Report.Findings = evs[3].Report.Findings // a warning, cleared
+	tests := []struct {
+		name     string
+		notifyOn model.Severity
+		want     []bool // started, progress, warning, cleared, critical, emergency, healthy end
+	}{
+		{name: "default_is_critical", want: []bool{false, false, false, false, true, true, false}},
+		{name: "info", notifyOn: model.SeverityInfo, want: []bool{false, false, true, false, true, true, true}},
+		{name: "warning", notifyOn: model.SeverityWarning, want: []bool{false, false, true, false, true, true, true}},
+		{name: "emergency", notifyOn: model.SeverityEmergency, want: []bool{false, false, false, false, false, true, false}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv, pki := newServer(t, nil)
+			s, err := New(Config{URL: smtpURL("smtp", "mail.example.test", true), To: recipients, NotifyOn: tt.notifyOn,
+				TLSConfig: pki.Client, Dial: srv.Dial})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []bool
+			for _, ev := range []sink.Event{evs[0], evs[1], warning, evs[3], critical, emergency, healthyEnd} {
+				before := len(srv.Received())
+				send(t, s, ev)
+				got = append(got, len(srv.Received()) > before)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("mailed (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

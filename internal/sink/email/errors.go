@@ -14,6 +14,9 @@ import (
 // errPlaintextAuth refuses to send the password where it could be read on the way.
 var errPlaintextAuth = errors.New("the server offers no STARTTLS: refusing to send the password unencrypted; use smtps:// or a server with STARTTLS")
 
+// errPlaintext refuses to send a mail readable on the way to a remote server.
+var errPlaintext = errors.New("the server offers no STARTTLS: refusing to send the mail unencrypted; use smtps:// or a server with STARTTLS")
+
 // errNoAuth is a server that takes no credentials while the URL gives some.
 var errNoAuth = errors.New("the server offers no AUTH; drop the user from smtp_url or fix the server")
 
@@ -40,7 +43,7 @@ func (s *Sink) fail(ctx context.Context, step string, err error) *sink.Error {
 		case 530, 534, 535, 538:
 			e.Disable = true
 		}
-	case errors.Is(err, errPlaintextAuth), errors.Is(err, errNoAuth), errors.As(err, &cert):
+	case errors.Is(err, errPlaintextAuth), errors.Is(err, errPlaintext), errors.Is(err, errNoAuth), errors.As(err, &cert):
 		e.Err, e.Disable = err, true
 	default:
 		e.Err = scrubbed{text: s.secrets.String(err.Error()), err: err}

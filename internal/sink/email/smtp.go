@@ -68,10 +68,15 @@ func (s *Sink) session(conn net.Conn, msg []byte) (step string, err error) {
 			}
 		}
 	}
-	if s.user != "" {
-		if _, secure := c.TLSConnectionState(); !secure && !loopback(s.host) {
-			return "authenticate", errPlaintextAuth
+	// Without TLS neither the password nor the mail crosses the network: a server that
+	// offers no STARTTLS may be one whose greeting a man in the middle stripped.
+	if _, secure := c.TLSConnectionState(); !secure && !loopback(s.host) {
+		if s.user != "" {
+			return "starttls", errPlaintextAuth
 		}
+		return "starttls", errPlaintext
+	}
+	if s.user != "" {
 		if ok, _ := c.Extension("AUTH"); !ok {
 			return "authenticate", errNoAuth
 		}

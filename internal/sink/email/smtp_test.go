@@ -74,16 +74,16 @@ func TestWhichEventsSendMail(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if got := Wants(tt.ev); got != tt.want {
+			if got := Wants(tt.ev, model.SeverityCritical); got != tt.want {
 				t.Errorf("Wants = %v, want %v", got, tt.want)
 			}
 			f, pki := newServer(t, nil)
 			send(t, newSink(t, f, pki, smtpURL("smtp", "mail.example.test", true)), tt.ev)
-			if got := len(f.received()); got != map[bool]int{true: 1, false: 0}[tt.want] {
+			if got := len(f.Received()); got != map[bool]int{true: 1, false: 0}[tt.want] {
 				t.Errorf("%d mails sent, want mail: %v", got, tt.want)
 			}
-			if !tt.want && len(f.commands()) > 0 {
-				t.Errorf("connected for nothing: %v", f.commands())
+			if !tt.want && len(f.Commands()) > 0 {
+				t.Errorf("connected for nothing: %v", f.Commands())
 			}
 		})
 	}
@@ -106,20 +106,20 @@ func TestTLSBeforeAuth(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f, pki := newServer(t, func(f *fakeSMTP) { f.implicit = tt.implicit })
+			f, pki := newServer(t, func(f *sinktest.SMTPServer) { f.Implicit = tt.implicit })
 			send(t, newSink(t, f, pki, smtpURL(tt.scheme, "mail.example.test", true)), criticalFinding())
-			if diff := cmp.Diff(tt.want, f.commands()); diff != "" {
+			if diff := cmp.Diff(tt.want, f.Commands()); diff != "" {
 				t.Errorf("commands (-want +got):\n%s", diff)
 			}
-			if len(f.received()) != 1 {
+			if len(f.Received()) != 1 {
 				t.Error("no mail delivered")
 			}
 		})
 	}
 }
 
-// Without TLS, the password is sent to a loopback relay only; unauthenticated relays
-// need no TLS.
+// Without TLS, neither the password nor the mail goes anywhere but to a loopback relay:
+// smtp:// requires STARTTLS of a remote server, with or without credentials.
 func TestAuthWithoutTLS(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -131,25 +131,29 @@ func TestAuthWithoutTLS(t *testing.T) {
 		{name: "refused_to_a_remote_host", url: smtpURL("smtp", "mail.example.test", true), wantCmds: []string{"EHLO"}},
 		{name: "allowed_to_loopback", url: smtpURL("smtp", "127.0.0.1:2525", true), wantSent: true,
 			wantCmds: []string{"EHLO", "AUTH", "MAIL", "RCPT", "RCPT", "DATA", "QUIT"}},
-		{name: "relay_without_credentials", url: smtpURL("smtp", "mail.example.test:25", false), noAuth: true, wantSent: true,
+		{name: "remote_relay_without_credentials_refused", url: smtpURL("smtp", "mail.example.test:25", false), noAuth: true,
+			wantCmds: []string{"EHLO"}},
+		{name: "loopback_relay_without_credentials", url: smtpURL("smtp", "localhost:25", false), noAuth: true, wantSent: true,
+			wantCmds: []string{"EHLO", "MAIL", "RCPT", "RCPT", "DATA", "QUIT"}},
+		{name: "loopback_net_relay", url: smtpURL("smtp", "127.0.0.2:25", false), noAuth: true, wantSent: true,
 			wantCmds: []string{"EHLO", "MAIL", "RCPT", "RCPT", "DATA", "QUIT"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f, pki := newServer(t, func(f *fakeSMTP) {
-				f.noSTARTTLS = true
+			f, pki := newServer(t, func(f *sinktest.SMTPServer) {
+				f.NoSTARTTLS = true
 				if tt.noAuth {
-					f.user = ""
+					f.User = ""
 				}
 			})
 			retry, err := newSink(t, f, pki, tt.url).Send(t.Context(), criticalFinding())
-			if diff := cmp.Diff(tt.wantCmds, f.commands()); diff != "" {
+			if diff := cmp.Diff(tt.wantCmds, f.Commands()); diff != "" {
 				t.Errorf("commands (-want +got):\n%s", diff)
 			}
 			if tt.wantSent {
-				if err != nil || len(f.received()) != 1 {
-					t.Errorf("err %v, %d mails; want one mail", err, len(f.received()))
+				if err != nil || len(f.Received()) != 1 {
+					t.Errorf("err %v, %d mails; want one mail", err, len(f.Received()))
 				}
 				return
 			}
@@ -164,14 +168,14 @@ func TestAuthWithoutTLS(t *testing.T) {
 // Replies and failures are classified for the dispatcher.
 func TestErrorClassification(t *testing.T) {
 	t.Parallel()
-	reply := func(verb, answer string) func(*fakeSMTP) {
-		return func(f *fakeSMTP) {
-			f.script = func(v, _ string) (string, bool) { return answer, v == verb }
+	reply := func(verb, answer string) func(*sinktest.SMTPServer) {
+		return func(f *sinktest.SMTPServer) {
+			f.Script = func(v, _ string) (string, bool) { return answer, v == verb }
 		}
 	}
 	tests := []struct {
 		name               string
-		configure          func(*fakeSMTP)
+		configure          func(*sinktest.SMTPServer)
 		url                string
 		untrusted, dead    bool
 		wantRetry, wantOff bool
@@ -190,7 +194,7 @@ func TestErrorClassification(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			f, pki := newServer(t, tt.configure)
-			cfg := Config{URL: tt.url, To: recipients, TLSConfig: pki.client, Dial: f.dial}
+			cfg := Config{URL: tt.url, To: recipients, TLSConfig: pki.Client, Dial: f.Dial}
 			if cfg.URL == "" {
 				cfg.URL = smtpURL("smtp", "mail.example.test", true)
 			}
@@ -212,7 +216,7 @@ func TestErrorClassification(t *testing.T) {
 			if retry != tt.wantRetry || se.Retry != tt.wantRetry || se.Disable != tt.wantOff {
 				t.Errorf("retry %v, disable %v (%v); want retry %v, disable %v", retry, se.Disable, err, tt.wantRetry, tt.wantOff)
 			}
-			if len(f.received()) != 0 {
+			if len(f.Received()) != 0 {
 				t.Error("a mail was delivered")
 			}
 		})
@@ -237,8 +241,8 @@ func deadDial(t *testing.T) func(context.Context, string, string) (net.Conn, err
 // missed it and is final, since a retry would repeat the mail to the rest.
 func TestRefusedRecipientIsSkipped(t *testing.T) {
 	t.Parallel()
-	f, pki := newServer(t, func(f *fakeSMTP) {
-		f.script = func(verb, arg string) (string, bool) {
+	f, pki := newServer(t, func(f *sinktest.SMTPServer) {
+		f.Script = func(verb, arg string) (string, bool) {
 			return "550 5.1.1 no such user", verb == "RCPT" && strings.Contains(arg, "ops@")
 		}
 	})
@@ -246,7 +250,7 @@ func TestRefusedRecipientIsSkipped(t *testing.T) {
 	if err == nil || retry || !strings.Contains(err.Error(), "ops@acme.example") {
 		t.Errorf("retry %v, err %v; want a final error naming ops@acme.example", retry, err)
 	}
-	if got := f.received(); len(got) != 1 || !slices.Equal(got[0].To, []string{"oncall@acme.example"}) {
+	if got := f.Received(); len(got) != 1 || !slices.Equal(got[0].To, []string{"oncall@acme.example"}) {
 		t.Errorf("received %+v, want one mail to oncall@acme.example", got)
 	}
 }
@@ -266,7 +270,7 @@ func TestHungServerIsAbandoned(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f, pki := newServer(t, func(f *fakeSMTP) { f.hangData = true })
+			f, pki := newServer(t, func(f *sinktest.SMTPServer) { f.HangData = true })
 			s := newSink(t, f, pki, smtpURL("smtp", "mail.example.test", true))
 			ctx, cancel := context.WithCancel(t.Context())
 			if tt.deadline {
@@ -284,7 +288,7 @@ func TestHungServerIsAbandoned(t *testing.T) {
 			}()
 			if !tt.deadline {
 				select {
-				case <-f.dataIn:
+				case <-f.DataIn:
 				case <-time.After(30 * time.Second): // a hang guard, not a speed limit
 					t.Fatal("the message never reached the server")
 				}
@@ -308,29 +312,29 @@ func TestPasswordNeverInErrors(t *testing.T) {
 	t.Parallel()
 	blob := plainResponse(user, pass)
 	forms := []string{pass, url.QueryEscape(pass), url.PathEscape(pass), blob}
-	echo := func(verb string) func(*fakeSMTP) {
-		return func(f *fakeSMTP) {
-			f.script = func(v, arg string) (string, bool) {
+	echo := func(verb string) func(*sinktest.SMTPServer) {
+		return func(f *sinktest.SMTPServer) {
+			f.Script = func(v, arg string) (string, bool) {
 				return "535 5.7.8 rejected " + arg + " password=" + pass + " url=" + url.QueryEscape(pass), v == verb
 			}
 		}
 	}
 	tests := []struct {
 		name      string
-		configure func(*fakeSMTP)
+		configure func(*sinktest.SMTPServer)
 		url       string
 		dead      bool
 	}{
 		{name: "auth_line_echoed", configure: echo("AUTH")},
 		{name: "echoed_later", configure: echo("RCPT")},
-		{name: "plaintext_refused", configure: func(f *fakeSMTP) { f.noSTARTTLS = true }},
+		{name: "plaintext_refused", configure: func(f *sinktest.SMTPServer) { f.NoSTARTTLS = true }},
 		{name: "connection_refused", dead: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			f, pki := newServer(t, tt.configure)
-			cfg := Config{URL: smtpURL("smtp", "mail.example.test", true), To: recipients, TLSConfig: pki.client, Dial: f.dial}
+			cfg := Config{URL: smtpURL("smtp", "mail.example.test", true), To: recipients, TLSConfig: pki.Client, Dial: f.Dial}
 			if tt.dead {
 				cfg.Dial = deadDial(t)
 			}

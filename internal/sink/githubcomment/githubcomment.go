@@ -7,8 +7,8 @@
 //
 // API: https://docs.github.com/rest/issues/comments (pull request conversation comments
 // are issue comments), https://docs.github.com/rest/commits/comments, and
-// https://docs.github.com/rest/commits/commits#list-pull-requests-associated-with-a-commit,
-// through go-github v62.
+// through go-github v62; the pull request of a commit comes from GraphQL
+// (Commit.associatedPullRequests, see githubapi.PullRequestsOf).
 package githubcomment
 
 import (
@@ -74,6 +74,11 @@ func New(cfg Config) (*Sink, error) {
 	default:
 		return nil, fmt.Errorf("github comment: comment must be auto, pr, commit or off, not %q", cfg.Mode)
 	}
+	if cfg.Mode != ModeCommit {
+		// The pull request of a push is then asked for with the deployments, in the one
+		// query the run makes at its start.
+		cfg.Client.WantPullRequests()
+	}
 	return &Sink{cfg: cfg, c: cfg.Client}, nil
 }
 
@@ -92,8 +97,9 @@ func (s *Sink) Handles() sink.Handles {
 
 // Send renders the report and creates the comment, or edits it when the text changed.
 func (s *Sink) Send(ctx context.Context, ev sink.Event) (bool, error) {
-	err := s.send(ctx, ev)
-	return sink.Retryable(err), err
+	// A missing permission turns the sink off quietly; the client's PermissionReport
+	// tells the run once for every GitHub sink.
+	return s.c.Guard(s.Name(), func() error { return s.send(ctx, ev) })
 }
 
 func (s *Sink) send(ctx context.Context, ev sink.Event) error {

@@ -75,6 +75,18 @@ func onPR(ev sink.Event) sink.Event {
 	return ev
 }
 
+// pullLookups counts the lookups of the commit's pull requests: GraphQL queries asking for
+// them, and the REST list GitHub Enterprise Server falls back to.
+func pullLookups(srv *githubtest.Server) int {
+	n := len(srv.CallsTo(http.MethodGet, "/repos/acme/shop/commits/*/pulls"))
+	for _, c := range srv.CallsTo(http.MethodPost, "/graphql") {
+		if strings.Contains(c.Body, "associatedPullRequests") {
+			n++
+		}
+	}
+	return n
+}
+
 func send(t *testing.T, s sink.Sink, events ...sink.Event) {
 	t.Helper()
 	for _, ev := range events {
@@ -110,7 +122,7 @@ func TestOneCommentEditedInPlace(t *testing.T) {
 	if n := len(srv.CallsTo(http.MethodPatch, "/repos/acme/shop/issues/comments/*")); n != len(events)-1 {
 		t.Errorf("%d edits, want %d (one per later event with a new text)", n, len(events)-1)
 	}
-	if n := len(srv.CallsTo(http.MethodGet, "/repos/acme/shop/commits/*/pulls")); n != 0 {
+	if n := pullLookups(srv); n != 0 {
 		t.Errorf("looked the pull request up %d times; the run context names it", n)
 	}
 	want := fmt.Sprintf("https://github.com/acme/shop/pull/41#issuecomment-%d", comments[0].ID)
@@ -180,6 +192,86 @@ func TestFindsItsCommentAgain(t *testing.T) {
 			}
 			if others != tt.wantOthers {
 				t.Errorf("%d comments of others left, want %d", others, tt.wantOthers)
+			}
+		})
+	}
+}
+
+// A re-run is a new process: a fresh sink and client, nothing remembered. Run twice
+// against the same GitHub, the whole event sequence each time, the sink leaves exactly one
+// comment, created once by the first run and edited by the second (found by its marker
+// and its author), on the pull request or, for a push without one, on the commit.
+func TestReRunEditsTheSameComment(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		onPR bool
+		// create is the path comments are created on.
+		create, edit string
+	}{
+		{name: "pull_request", onPR: true, create: "/repos/acme/shop/issues/41/comments", edit: "/repos/acme/shop/issues/comments/*"},
+		{name: "push_commit_comment", create: "/repos/acme/shop/commits/" + sinktest.SHA + "/comments", edit: "/repos/acme/shop/comments/*"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := githubtest.Start(t)
+			if tt.onPR {
+				srv.AddPullRequest(pr, sinktest.SHA, "open")
+			}
+			comments := func() []githubtest.Comment {
+				if tt.onPR {
+					return srv.IssueComments(pr)
+				}
+				return srv.CommitComments(sinktest.SHA)
+			}
+			run := func(attempt int) (*githubcomment.Sink, []sink.Event) {
+				events := sinktest.Events()
+				for i := range events {
+					if tt.onPR {
+						events[i] = onPR(events[i])
+					}
+					events[i].Report.Run.RunURL += fmt.Sprintf("/attempts/%d", attempt)
+				}
+				s := newSink(t, srv, "")
+				send(t, s, events...)
+				return s, events
+			}
+
+			first, _ := run(1)
+			after := len(srv.Calls())
+			second, events := run(2)
+
+			cs := comments()
+			if len(cs) != 1 {
+				t.Fatalf("%d comments after the re-run, want 1", len(cs))
+			}
+			if cs[0].Body != report.Comment(events[len(events)-1].Report) {
+				t.Errorf("the comment is not the re-run's final report")
+			}
+			posts := 0
+			for _, c := range srv.Calls() {
+				if c.Method == http.MethodPost && c.Path != "/graphql" {
+					posts++
+				}
+			}
+			if n := len(srv.CallsTo(http.MethodPost, tt.create)); n != 1 || posts != 1 {
+				t.Errorf("%d comments created, %d POSTs over both runs; want 1 and 1", n, posts)
+			}
+			var edits int
+			for _, c := range srv.Calls()[after:] {
+				switch {
+				case c.Method == http.MethodPost && c.Path != "/graphql", c.Method == http.MethodDelete:
+					t.Errorf("the re-run made %s %s", c.Method, c.Path)
+				case c.Method == http.MethodPatch && c.Path == strings.Replace(tt.edit, "*", fmt.Sprint(cs[0].ID), 1):
+					edits++
+				}
+			}
+			if edits == 0 {
+				t.Errorf("the re-run never edited comment %d", cs[0].ID)
+			}
+			if a, b := first.Handles().CommentURL, second.Handles().CommentURL; a == "" || a != b {
+				t.Errorf("comment URL %q then %q, want the same", a, b)
 			}
 		})
 	}
@@ -255,7 +347,7 @@ func TestWhereItComments(t *testing.T) {
 					t.Errorf("commit comments %+v, want one with the final report", cs)
 				}
 			}
-			if looked := len(srv.CallsTo(http.MethodGet, "/repos/acme/shop/commits/"+sinktest.SHA+"/pulls")) == 1; looked != tt.wantLook {
+			if looked := pullLookups(srv) == 1; looked != tt.wantLook {
 				t.Errorf("looked the pull request up: %v, want %v", looked, tt.wantLook)
 			}
 			if !strings.HasPrefix(s.Handles().CommentURL, tt.wantURL) {
@@ -313,6 +405,47 @@ func TestHugeRunStaysUnderTheLimit(t *testing.T) {
 	}
 }
 
+// A read-only token turns the sink off quietly: the refusal is the client's to report,
+// once for every GitHub sink, and no call follows it.
+func TestReadOnlyTokenIsRecorded(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		onPR bool
+		want githubapi.Refusal
+	}{
+		{name: "pull_request_comment", onPR: true, want: githubapi.Refusal{Op: "create pull request comment", Need: "pull-requests: write"}},
+		{name: "commit_comment", want: githubapi.Refusal{Op: "create commit comment", Need: "contents: write"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := githubtest.Start(t)
+			if tt.onPR {
+				srv.AddPullRequest(pr, sinktest.SHA, "open")
+			}
+			srv.SetReadOnly(true)
+			c := newClient(t, srv.URL, nil)
+			s, err := githubcomment.New(githubcomment.Config{Client: c, Environment: "production"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ev, end := sinktest.Events()[0], sinktest.Finished()
+			if tt.onPR {
+				ev, end = onPR(ev), onPR(end)
+			}
+			retry, err := s.Send(t.Context(), ev)
+			if retry || err != nil || !cmp.Equal(c.Refused(), []githubapi.Refusal{tt.want}) {
+				t.Errorf("retry %v, err %v, refused %+v; want no error and %+v", retry, err, c.Refused(), tt.want)
+			}
+			calls := len(srv.Calls())
+			if _, err := s.Send(t.Context(), end); err != nil || len(srv.Calls()) != calls {
+				t.Errorf("after the refusal: err %v, %d more calls; want the sink off", err, len(srv.Calls())-calls)
+			}
+		})
+	}
+}
+
 func TestFailuresAreClassified(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -322,8 +455,6 @@ func TestFailuresAreClassified(t *testing.T) {
 		onPR     bool
 		want     string
 	}{
-		{name: "read_only_pull_request_comment", readOnly: true, onPR: true, want: "the token lacks pull-requests: write"},
-		{name: "read_only_commit_comment", readOnly: true, want: "the token lacks contents: write"},
 		{name: "mode_pr_without_pull_request", mode: githubcomment.ModePR, want: "there is no pull request for commit 3f9c2ab"},
 	}
 	for _, tt := range tests {
@@ -361,7 +492,7 @@ func TestModePRWithoutPullRequestWarnsOnce(t *testing.T) {
 	if len(warnings) != 1 || !strings.Contains(warnings[0], "github comment: turned off for the rest of this run") {
 		t.Errorf("warnings %q, want one", warnings)
 	}
-	if n := len(srv.CallsTo(http.MethodGet, "/repos/acme/shop/commits/*/pulls")); n != 1 {
+	if n := pullLookups(srv); n != 1 {
 		t.Errorf("looked the pull request up %d times, want once", n)
 	}
 }

@@ -3,8 +3,6 @@ package githubcomment
 import (
 	"context"
 
-	"github.com/google/go-github/v62/github"
-
 	"github.com/deploywatch/deploywatch/internal/model"
 	"github.com/deploywatch/deploywatch/internal/report"
 	"github.com/deploywatch/deploywatch/internal/sink"
@@ -55,19 +53,21 @@ func (s *Sink) target(ctx context.Context, run model.RunContext) (target, error)
 	return t, nil
 }
 
-// pullRequestOf returns the number of the deployed commit's pull request, 0 if none.
+// pullRequestOf returns the number of the deployed commit's pull request, 0 if none: an
+// open one first, else the merged one. The client answers from the run's first GraphQL
+// query when the deployment sink made it, else with one query of its own.
 func (s *Sink) pullRequestOf(ctx context.Context, sha string) (int, error) {
-	prs, _, err := s.c.REST().PullRequests.ListPullRequestsWithCommit(ctx, s.c.Owner(), s.c.Repo(), sha, &github.ListOptions{PerPage: 100})
+	prs, err := s.c.PullRequestsOf(ctx, sha)
 	if err != nil {
-		return 0, s.c.Classify("find the commit's pull request", err)
+		return 0, err
 	}
 	merged := 0
 	for _, pr := range prs {
 		switch {
-		case pr.GetState() == "open":
-			return pr.GetNumber(), nil
-		case pr.MergedAt != nil && merged == 0:
-			merged = pr.GetNumber()
+		case pr.Open:
+			return pr.Number, nil
+		case pr.Merged && merged == 0:
+			merged = pr.Number
 		}
 	}
 	return merged, nil

@@ -2,6 +2,7 @@ package githubdeploy
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/deploywatch/deploywatch/internal/githubapi"
 	"github.com/deploywatch/deploywatch/internal/model"
@@ -12,8 +13,30 @@ import (
 // status is a deployment status as far as deduplication cares.
 type status struct{ state, desc string }
 
+// repeats reports whether posting s after last would tell nothing new. A final status
+// is compared whole. An in_progress one is compared by the state so far its description
+// opens with ("Healthy so far", "Degraded so far", "Failing", …): the rest (how many
+// findings, which one) changes with every flap of a check and would spend a call each
+// time for what the sticky comment already shows in full.
+func (s status) repeats(last status) bool {
+	if s.state != "in_progress" || last.state != "in_progress" {
+		return s == last
+	}
+	return progressKey(s.desc) == progressKey(last.desc)
+}
+
+// progressKey is the state so far an in_progress description opens with, the dry-run
+// mark included.
+func progressKey(desc string) string {
+	head, _, _ := strings.Cut(strings.TrimPrefix(desc, "dry run: "), ": ")
+	if strings.HasPrefix(desc, "dry run: ") {
+		return "dry run: " + head
+	}
+	return head
+}
+
 // desired is the status an event calls for. Descriptions say the state so far and never
-// the time elapsed, so a checkpoint that changes nothing posts nothing.
+// the time elapsed, so a checkpoint that changes nothing posts nothing (see repeats).
 func desired(ev sink.Event) status {
 	if ev.Kind == sink.KindFinished {
 		return status{state: State(ev.Report.Verdict), desc: FinalDescription(ev.Report)}

@@ -118,8 +118,9 @@ func (s *Sink) MinGap() time.Duration { return 5 * time.Second }
 // differs from the deployment's latest: in_progress with the state so far, the outcome at
 // the end.
 func (s *Sink) Send(ctx context.Context, ev sink.Event) (bool, error) {
-	err := s.send(ctx, ev)
-	return sink.Retryable(err), err
+	// A missing permission turns the sink off quietly; the client's PermissionReport
+	// tells the run once for every GitHub sink.
+	return s.c.Guard(s.Name(), func() error { return s.send(ctx, ev) })
 }
 
 func (s *Sink) send(ctx context.Context, ev sink.Event) error {
@@ -146,7 +147,7 @@ func (s *Sink) Handles() sink.Handles {
 // post sends the status unless the deployment already shows it.
 func (s *Sink) post(ctx context.Context, ev sink.Event, want status) error {
 	s.mu.Lock()
-	id, same := s.id, s.last == want
+	id, same := s.id, want.repeats(s.last)
 	s.mu.Unlock()
 	if same {
 		return nil

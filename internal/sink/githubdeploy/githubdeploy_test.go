@@ -2,7 +2,6 @@ package githubdeploy_test
 
 import (
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"net/http"
@@ -238,6 +237,41 @@ func TestStatusFollowsTheRun(t *testing.T) {
 	}
 }
 
+// A flapping check changes the details of the state so far at every flap (how many
+// findings, which one) but not the state: the status is posted when the state changes,
+// not for each new wording, so flapping cannot spend the API budget.
+func TestStatusIgnoresNewWordingOfTheSameState(t *testing.T) {
+	t.Parallel()
+	srv := githubtest.Start(t)
+	s := newSink(t, srv.URL, githubdeploy.Config{})
+	degraded := func(at time.Duration, reason string, dry bool) sink.Event {
+		r := sinktest.InProgress(at)
+		r.Verdict, r.Reason, r.DryRun = model.VerdictDegraded, reason, dry
+		return sink.Event{Kind: sink.KindProgress, At: sinktest.Start.Add(at), Checkpoint: at, Report: r}
+	}
+	first := sinktest.Events()[0]
+	for _, ev := range []sink.Event{
+		first,
+		degraded(time.Minute, "1 finding(s) below fail_on: warning readiness", false),
+		degraded(2*time.Minute, "6 finding(s) below fail_on: warning readiness; warning readiness", false),
+		degraded(3*time.Minute, "7 finding(s) below fail_on: warning p99_latency", false),
+		degraded(4*time.Minute, "7 finding(s) below fail_on: warning p99_latency", true),
+	} {
+		if _, err := s.Send(t.Context(), ev); err != nil {
+			t.Fatalf("%s: %v", ev.Kind, err)
+		}
+	}
+	want := [][2]string{
+		{"in_progress", "Monitoring 2 checks"},
+		{"in_progress", "Degraded so far: 1 finding(s) below fail_on: warning readiness"},
+		// The dry-run mark is part of the state.
+		{"in_progress", "dry run: Degraded so far: 7 finding(s) below fail_on: warning p99_latency"},
+	}
+	if diff := cmp.Diff(want, statuses(t, srv)); diff != "" {
+		t.Errorf("statuses (-want +got):\n%s", diff)
+	}
+}
+
 func TestFinalState(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -398,14 +432,27 @@ func TestNewValidates(t *testing.T) {
 
 func TestFailuresAreClassified(t *testing.T) {
 	t.Parallel()
-	t.Run("read_only_token_turns_it_off", func(t *testing.T) {
+	t.Run("read_only_token_turns_it_off_quietly", func(t *testing.T) {
 		t.Parallel()
 		srv := githubtest.Start(t)
 		srv.SetReadOnly(true)
-		retry, err := newSink(t, srv.URL, githubdeploy.Config{}).Send(t.Context(), started())
-		var se *sink.Error
-		if retry || !errors.As(err, &se) || !se.Disable || !strings.Contains(err.Error(), "the token lacks deployments: write") {
-			t.Errorf("retry %v, err %v; want a disabling error naming deployments: write", retry, err)
+		c, err := githubapi.New(githubapi.Config{Token: githubtest.Token, APIURL: srv.URL, Repository: "acme/shop"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := githubdeploy.New(githubdeploy.Config{Client: c, Environment: "production"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The refusal is the client's to report, once for every GitHub sink.
+		retry, err := s.Send(t.Context(), started())
+		want := []githubapi.Refusal{{Op: "create deployment", Need: "deployments: write"}}
+		if retry || err != nil || !cmp.Equal(c.Refused(), want) {
+			t.Errorf("retry %v, err %v, refused %+v; want no error and %+v", retry, err, c.Refused(), want)
+		}
+		calls := len(srv.Calls())
+		if _, err := s.Send(t.Context(), sinktest.Finished()); err != nil || len(srv.Calls()) != calls {
+			t.Errorf("after the refusal: err %v, %d more calls; want the sink off", err, len(srv.Calls())-calls)
 		}
 	})
 	t.Run("secondary_rate_limit_asks_to_wait", func(t *testing.T) {

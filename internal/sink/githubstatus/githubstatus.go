@@ -60,8 +60,9 @@ func Context(environment string) string { return "deploywatch/" + environment }
 
 // Send posts pending at the start and the outcome at the end, when the state changes.
 func (s *Sink) Send(ctx context.Context, ev sink.Event) (bool, error) {
-	err := s.send(ctx, ev)
-	return sink.Retryable(err), err
+	// A missing permission turns the sink off quietly; the client's PermissionReport
+	// tells the run once for every GitHub sink.
+	return s.c.Guard(s.Name(), func() error { return s.send(ctx, ev) })
 }
 
 func (s *Sink) send(ctx context.Context, ev sink.Event) error {

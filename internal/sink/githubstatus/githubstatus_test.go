@@ -1,7 +1,6 @@
 package githubstatus_test
 
 import (
-	"errors"
 	"flag"
 	"net/http"
 	"strings"
@@ -124,14 +123,27 @@ func TestFinalState(t *testing.T) {
 
 func TestFailuresAreClassified(t *testing.T) {
 	t.Parallel()
-	t.Run("read_only_token_turns_it_off", func(t *testing.T) {
+	t.Run("read_only_token_turns_it_off_quietly", func(t *testing.T) {
 		t.Parallel()
 		srv := githubtest.Start(t)
 		srv.SetReadOnly(true)
-		retry, err := newSink(t, srv.URL).Send(t.Context(), sinktest.Events()[0])
-		var se *sink.Error
-		if retry || !errors.As(err, &se) || !se.Disable || !strings.Contains(err.Error(), "the token lacks statuses: write") {
-			t.Errorf("retry %v, err %v; want a disabling error naming statuses: write", retry, err)
+		c, err := githubapi.New(githubapi.Config{Token: githubtest.Token, APIURL: srv.URL, Repository: "acme/shop"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := githubstatus.New(githubstatus.Config{Client: c, Environment: "production"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The refusal is the client's to report, once for every GitHub sink.
+		retry, err := s.Send(t.Context(), sinktest.Events()[0])
+		want := []githubapi.Refusal{{Op: "set commit status", Need: "statuses: write"}}
+		if retry || err != nil || !cmp.Equal(c.Refused(), want) {
+			t.Errorf("retry %v, err %v, refused %+v; want no error and %+v", retry, err, c.Refused(), want)
+		}
+		calls := len(srv.Calls())
+		if _, err := s.Send(t.Context(), sinktest.Finished()); err != nil || len(srv.Calls()) != calls {
+			t.Errorf("after the refusal: err %v, %d more calls; want the sink off", err, len(srv.Calls())-calls)
 		}
 	})
 	t.Run("secondary_rate_limit_asks_to_wait", func(t *testing.T) {

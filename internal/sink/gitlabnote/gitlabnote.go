@@ -6,8 +6,10 @@
 // healed: the newest is kept, the others deleted. On a commit the note is the first note
 // of a commit discussion, because GitLab's commit comments cannot be edited.
 //
-// A CI_JOB_TOKEN cannot write notes: with one, the sink turns itself off at its first
-// write with one warning saying to set gitlab_token to an access token with the api scope.
+// A CI_JOB_TOKEN cannot write notes, so the app does not build this sink with one
+// (internal/app warns once to set gitlab_token to an access token with the api scope); a
+// token GitLab refuses (401/403) turns the sink off at its first call, with the scope or
+// role it lacks in the warning.
 //
 // API: https://docs.gitlab.com/api/notes/#merge-requests,
 // https://docs.gitlab.com/api/discussions/#commits and

@@ -7,8 +7,9 @@
 // it did not get, and only ever posts an allowed change: a run costs three calls. The
 // status links to the sticky note when there is one, else to the job.
 //
-// A CI_JOB_TOKEN cannot read or set commit statuses: with one, the sink turns itself off
-// at its first call with one warning.
+// A CI_JOB_TOKEN cannot read or set commit statuses, so the app does not build this sink
+// with one (internal/app warns once instead); a token GitLab refuses (401/403) turns the
+// sink off at its first call, with the scope or role it lacks in the warning.
 //
 // API: https://docs.gitlab.com/api/commits/#set-the-pipeline-status-of-a-commit (POST
 // /projects/:id/statuses/:sha) and

@@ -1,8 +1,8 @@
 // Package sinktest is the conformance kit every sink is tested with: a fixed run to report,
-// the sequence of events a run sends, a fake server that records requests and injects
-// faults, and Run, which checks a sink's golden payloads, its retry classification
-// (5xx and 429 retried, 400 not), its respect of cancellation, and that no secret reaches
-// an error.
+// the sequence of events a run sends, fake HTTP and SMTP servers that record what they
+// get and inject faults, and Run (HTTP) and RunSMTP (mail), which check a sink's golden
+// payloads, its retry classification (5xx, 429 and SMTP 4xx retried; 400 and SMTP 5xx
+// not), its respect of cancellation, and that no secret reaches an error or a log line.
 package sinktest
 
 import (

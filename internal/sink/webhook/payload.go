@@ -57,6 +57,16 @@ type rollback struct {
 	ToRevision   int64  `json:"to_revision"`
 }
 
+// deployedRef is the Git ref being deployed, as the API means it (refs/heads/main): on a
+// pull request event GITHUB_REF is the merge ref refs/pull/N/merge, while commit_sha is
+// the pull request's head, so the ref sent is the head's branch.
+func deployedRef(run model.RunContext) string {
+	if (run.EventName == "pull_request" || run.EventName == "pull_request_target") && run.HeadRef != "" {
+		return "refs/heads/" + run.HeadRef
+	}
+	return run.Ref
+}
+
 // Payload builds the body for an event with the given API status.
 func Payload(ev sink.Event, status string) any {
 	r := ev.Report
@@ -67,7 +77,7 @@ func Payload(ev sink.Event, status string) any {
 		ExternalURL:        r.Run.RunURL,
 		CommitSHA:          r.Run.DeployedSHA(),
 		CommitMessage:      r.Run.CommitMessage,
-		Ref:                r.Run.Ref,
+		Ref:                deployedRef(r.Run),
 		EventMetadata: metadata{
 			Source: "deploywatch " + r.Version, Environment: r.Environment, DryRun: r.DryRun,
 			ExpectedVersion: r.ExpectedVersion, DeploymentID: r.DeploymentID, CommentURL: r.CommentURL, Links: r.Links,

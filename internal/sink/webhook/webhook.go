@@ -1,7 +1,9 @@
 // Package webhook posts deployment events in the schema of the hosted deployment-event API
 // deploywatch was specified from (POST /api/v1/deployments/ of the seed document): a
 // "running" event when the deployment starts and its outcome when monitoring ends, with
-// Bearer authentication.
+// Bearer authentication. Those two are all it posts: each post records the deployment's
+// status, which has no value for a finding, so findings ride in the final event's
+// event_metadata and notify_on does not apply.
 //
 // API: https://docs.cased.com (Deployment Event API), fields deployment_request,
 // repository_full_name, status (pending, running, success, failure, cancelled),

@@ -3,7 +3,11 @@ package webhook
 import (
 	"encoding/json"
 	"flag"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/deploywatch/deploywatch/internal/model"
@@ -92,5 +96,79 @@ func TestNewRejectsABadURL(t *testing.T) {
 		if _, err := New(Config{URL: u}); err == nil {
 			t.Errorf("New(%q) accepted it", u)
 		}
+	}
+}
+
+// ref is the Git ref being deployed, as the API's refs/heads/main example: on a pull
+// request event the head's branch, not the merge ref GITHUB_REF holds there.
+func TestRefIsTheDeployedBranch(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		run  func(*model.RunContext)
+		want string
+	}{
+		{name: "push", run: func(c *model.RunContext) { c.EventName, c.Ref = "push", "refs/heads/main" }, want: "refs/heads/main"},
+		{name: "tag", run: func(c *model.RunContext) { c.EventName, c.Ref, c.Tag = "push", "refs/tags/v1.4.2", true }, want: "refs/tags/v1.4.2"},
+		{name: "pull_request", run: func(c *model.RunContext) {
+			c.EventName, c.Ref, c.HeadRef, c.PullRequest = "pull_request", "refs/pull/42/merge", "cart-cache", 42
+		}, want: "refs/heads/cart-cache"},
+		{name: "pull_request_target", run: func(c *model.RunContext) {
+			c.EventName, c.Ref, c.HeadRef, c.PullRequest = "pull_request_target", "refs/heads/main", "feature/x", 42
+		}, want: "refs/heads/feature/x"},
+		{name: "pull_request_without_head_ref", run: func(c *model.RunContext) {
+			c.EventName, c.Ref, c.HeadRef = "pull_request", "refs/pull/42/merge", ""
+		}, want: "refs/pull/42/merge"},
+		{name: "gitlab_branch", run: func(c *model.RunContext) { c.Platform, c.EventName, c.Ref = "gitlab", "push", "main" }, want: "main"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			for _, ev := range []sink.Event{sinktest.Events()[0], sinktest.Finished()} {
+				tt.run(&ev.Report.Run)
+				b, err := json.Marshal(Payload(ev, "running"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				var doc struct {
+					Ref       string `json:"ref"`
+					CommitSHA string `json:"commit_sha"`
+				}
+				if err := json.Unmarshal(b, &doc); err != nil {
+					t.Fatal(err)
+				}
+				if doc.Ref != tt.want || doc.CommitSHA != ev.Report.Run.DeployedSHA() {
+					t.Errorf("%s: ref %q commit %q, want %q and %q", ev.Kind, doc.Ref, doc.CommitSHA, tt.want, ev.Report.Run.DeployedSHA())
+				}
+			}
+		})
+	}
+}
+
+// The API records a deployment's status, which has no value for a finding: the sink posts
+// the start and the end only, whatever the findings' severity (notify_on does not apply),
+// and the end carries the findings.
+func TestPostsOnlyTheStartAndTheEnd(t *testing.T) {
+	t.Parallel()
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var p payload
+		if err := json.NewDecoder(r.Body).Decode(&p); err != nil {
+			t.Errorf("body: %v", err)
+		}
+		got = append(got, p.Status+" findings="+strconv.Itoa(len(p.EventMetadata.Findings)))
+		_, _ = io.WriteString(w, `{}`)
+	}))
+	t.Cleanup(srv.Close)
+	s := newSink(t, srv.URL)
+	for _, ev := range sinktest.Events() {
+		if _, err := s.Send(t.Context(), ev); err != nil {
+			t.Fatalf("%s: %v", ev.Kind, err)
+		}
+	}
+	final := sinktest.Finished().Report
+	want := []string{"running findings=0", Status(final.Verdict) + " findings=" + strconv.Itoa(len(final.Findings))}
+	if !slices.Equal(got, want) || len(final.Findings) == 0 {
+		t.Errorf("posted %q, want %q", got, want)
 	}
 }

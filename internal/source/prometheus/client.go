@@ -124,6 +124,17 @@ func New(o Options) (*Client, error) {
 	return &Client{api: v1.NewAPI(ac), url: shown, timeout: timeout, secrets: redact.New(secrets...)}, nil
 }
 
+// WithTimeout returns a client that shares c's connection and credentials but bounds each
+// query by d instead (a check over a slow, long-range query); d ≤ 0 returns c.
+func (c *Client) WithTimeout(d time.Duration) *Client {
+	if d <= 0 || d == c.timeout {
+		return c
+	}
+	cc := *c
+	cc.timeout = d
+	return &cc
+}
+
 // Query evaluates q at the instant at; a zero at means the backend's now. Each series of
 // a vector is one Sample (NaN values dropped); a scalar is one Sample without labels.
 // Nothing left is source.ErrNoData. A range vector or native histograms only is a

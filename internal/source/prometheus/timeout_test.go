@@ -69,13 +69,24 @@ func TestTimeout(t *testing.T) {
 		name    string
 		timeout time.Duration
 		cancel  time.Duration // the caller cancels after this; 0: never
-		want    string
-		wantErr error
-		elapsed time.Duration
+		// perCheck is a check's own timeout (WithTimeout), over the client's.
+		perCheck time.Duration
+		want     string
+		wantErr  error
+		elapsed  time.Duration
 	}{
 		{name: "default_timeout", want: `prometheus query "up": cannot reach Prometheus at http://prom.test: no answer within 10s`,
 			wantErr: context.DeadlineExceeded, elapsed: 10 * time.Second},
 		{name: "configured_timeout", timeout: 3 * time.Second,
+			want:    `prometheus query "up": cannot reach Prometheus at http://prom.test: no answer within 3s`,
+			wantErr: context.DeadlineExceeded, elapsed: 3 * time.Second},
+		{name: "per_check_timeout_longer", perCheck: 30 * time.Second,
+			want:    `prometheus query "up": cannot reach Prometheus at http://prom.test: no answer within 30s`,
+			wantErr: context.DeadlineExceeded, elapsed: 30 * time.Second},
+		{name: "per_check_timeout_shorter", timeout: 20 * time.Second, perCheck: 2 * time.Second,
+			want:    `prometheus query "up": cannot reach Prometheus at http://prom.test: no answer within 2s`,
+			wantErr: context.DeadlineExceeded, elapsed: 2 * time.Second},
+		{name: "per_check_timeout_zero_keeps_the_client_s", timeout: 3 * time.Second, perCheck: 0,
 			want:    `prometheus query "up": cannot reach Prometheus at http://prom.test: no answer within 3s`,
 			wantErr: context.DeadlineExceeded, elapsed: 3 * time.Second},
 		{name: "caller_cancels_first", timeout: 3 * time.Second, cancel: time.Second,
@@ -93,7 +104,7 @@ func TestTimeout(t *testing.T) {
 					case <-r.Context().Done():
 					}
 				})
-				c := newClient(t, Options{URL: base, Timeout: tt.timeout, Client: hc})
+				c := newClient(t, Options{URL: base, Timeout: tt.timeout, Client: hc}).WithTimeout(tt.perCheck)
 				ctx, cancel := context.WithCancel(t.Context())
 				defer cancel()
 				if tt.cancel > 0 {

@@ -2,11 +2,14 @@ package scrape
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
 
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/deploywatch/deploywatch/internal/source"
 )
 
 // reading is what one scrape of one target says about the service's traffic: the raw,
@@ -14,6 +17,9 @@ import (
 type reading struct {
 	counters []counterSample
 	hists    []histSample
+	// started is the process's process_start_time_seconds (Unix seconds); 0 when the
+	// target does not expose it.
+	started float64
 }
 
 // counterSample is one series of the request counter.
@@ -48,6 +54,7 @@ func extract(fams map[string]*dto.MetricFamily, requests, duration string) readi
 			r.counters = append(r.counters, counterSample{key: labelKey(m.GetLabel()), value: v, isError: isError(m.GetLabel())})
 		}
 	}
+	r.started = processStart(fams)
 	if mf := fams[duration]; mf != nil && mf.GetType() == dto.MetricType_HISTOGRAM {
 		r.hists = make([]histSample, 0, len(mf.GetMetric()))
 		for _, m := range mf.GetMetric() {
@@ -57,6 +64,66 @@ func extract(fams map[string]*dto.MetricFamily, requests, duration string) readi
 		}
 	}
 	return r
+}
+
+// processStartMetric is the process collector's gauge of every client library: when the
+// target's process started, in Unix seconds.
+const processStartMetric = "process_start_time_seconds"
+
+// processStart reads the target's process start; 0 when it is absent or not a plausible
+// time (a gauge of NaN, or beyond year 5000).
+func processStart(fams map[string]*dto.MetricFamily) float64 {
+	mf := fams[processStartMetric]
+	if mf == nil || len(mf.GetMetric()) == 0 {
+		return 0
+	}
+	m := mf.GetMetric()[0]
+	var v float64
+	switch {
+	case m.Gauge != nil:
+		v = m.GetGauge().GetValue()
+	case m.Untyped != nil:
+		v = m.GetUntyped().GetValue()
+	default:
+		return 0
+	}
+	if !(v > 0 && v < 1e11) {
+		return 0
+	}
+	return v
+}
+
+// lifetime sums the target's raw counters: its traffic since its process started (each
+// series counts from its creation, which for a labelled counter is its first increment).
+// A duplicate series counts once, as in apply.
+func (r reading) lifetime() source.Traffic {
+	var t source.Traffic
+	seen := make(map[string]bool, len(r.counters))
+	for _, c := range r.counters {
+		if seen[c.key] {
+			continue
+		}
+		seen[c.key] = true
+		t.Requests += c.value
+		if c.isError {
+			t.Errors += c.value
+		}
+	}
+	sums := map[float64]float64{}
+	hseen := make(map[string]bool, len(r.hists))
+	for _, h := range r.hists {
+		if hseen[h.key] {
+			continue
+		}
+		hseen[h.key] = true
+		for i, c := range h.counts {
+			sums[h.bounds[i]] += c
+		}
+	}
+	for _, ub := range slices.Sorted(maps.Keys(sums)) {
+		t.Buckets = append(t.Buckets, source.Bucket{UpperBound: ub, Count: sums[ub]})
+	}
+	return t
 }
 
 // requestsFamily finds the request counter: a counter, an untyped series (an exposition

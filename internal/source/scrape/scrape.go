@@ -45,6 +45,9 @@ type Snapshot struct {
 	Totals source.Traffic
 	// Answered counts the targets that answered this scrape.
 	Answered int
+	// Processes holds what each answering target's own counters say: the traffic of its
+	// process since it started, the baseline a run without a start snapshot can use.
+	Processes []Process
 	// Failures holds one error per target that did not answer this scrape; each names
 	// its target (redacted).
 	Failures []error
@@ -138,6 +141,7 @@ func (s *Scraper) Scrape(ctx context.Context) (Snapshot, error) {
 		}
 		snap.Answered++
 		s.states[i].apply(r, &s.totals)
+		snap.Processes = append(snap.Processes, r.process(s.targets[i]))
 	}
 	snap.At = time.Now()
 	snap.Totals = s.totals.traffic()

@@ -159,3 +159,25 @@ func (s *Server) instant(ctx context.Context, query string, at time.Time) (resul
 	r.raw = string(body)
 	return r, nil
 }
+
+// Value evaluates query at at (zero: the server's now) and returns the value of its one
+// series, failing the test for anything else.
+func (s *Server) Value(t testing.TB, query string, at time.Time) float64 {
+	t.Helper()
+	r, err := s.instant(context.Background(), query, at)
+	if err != nil {
+		t.Fatalf("promserver: query %q: %v", query, err)
+	}
+	var vector []struct {
+		Value [2]any `json:"value"`
+	}
+	if r.Status != "success" || r.Data.ResultType != "vector" || json.Unmarshal(r.Data.Result, &vector) != nil || len(vector) != 1 {
+		t.Fatalf("promserver: query %q: want one series, got %s", query, r.raw)
+	}
+	text, _ := vector[0].Value[1].(string)
+	v, err := strconv.ParseFloat(text, 64)
+	if err != nil {
+		t.Fatalf("promserver: query %q: value %q: %v", query, text, err)
+	}
+	return v
+}
