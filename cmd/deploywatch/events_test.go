@@ -128,8 +128,8 @@ var transcriptFields = []string{
 }
 
 // transcript renders the calls of every sink, in order within each sink (sinks run side
-// by side, so only their own order is fixed), and the SMTP session, normalised: ids,
-// times and the commit are placeholders, and no secret can show (only field names the
+// by side, so only their own order is fixed), and the SMTP session, normalised (ids,
+// times and the commit replaced by fixed tokens), and no secret can show (only field names the
 // list above allows, and the auth scheme alone). A run of identical calls shows once:
 // how often a comment or a status is edited in place between checkpoints depends on
 // timing, which the assertions after the transcript bound instead.

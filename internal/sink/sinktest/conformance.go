@@ -2,7 +2,6 @@ package sinktest
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -164,18 +163,24 @@ func Run(t *testing.T, c Case) {
 		} else {
 			texts = append(texts, err.Error())
 		}
-		for _, text := range texts {
-			for _, secret := range c.Secrets {
-				if secret != "" && strings.Contains(text, secret) {
-					t.Errorf("a secret leaked into %q", text)
-				}
-			}
-		}
+		noSecret(t, texts, c.Secrets)
 	})
 }
 
-func repeat(f Fault, n int) []Fault {
-	out := make([]Fault, n)
+// noSecret fails the test for every text that holds one of the secrets.
+func noSecret(t *testing.T, texts, secrets []string) {
+	t.Helper()
+	for _, text := range texts {
+		for _, secret := range secrets {
+			if secret != "" && strings.Contains(text, secret) {
+				t.Errorf("a secret leaked into %q", text)
+			}
+		}
+	}
+}
+
+func repeat[F any](f F, n int) []F {
+	out := make([]F, n)
 	for i := range out {
 		out[i] = f
 	}
@@ -185,13 +190,7 @@ func repeat(f Fault, n int) []Fault {
 // deadURL is a loopback URL nothing listens on.
 func deadURL(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	u := "http://" + ln.Addr().String()
-	ln.Close()
-	return u
+	return "http://" + deadAddr(t)
 }
 
 // compareGolden compares text with a golden file, or rewrites it when update is set.

@@ -145,7 +145,7 @@ func RunSMTP(t *testing.T, c SMTPCase) {
 		}
 		for _, f := range faults {
 			srv := server(t)
-			srv.Fail(repeatSMTP(f, 5)...)
+			srv.Fail(repeat(f, 5)...)
 			_, err := c.New(t, srv).Send(t.Context(), c.Probe)
 			if err == nil {
 				t.Errorf("%q gave no error", f.Reply)
@@ -168,22 +168,8 @@ func RunSMTP(t *testing.T, c SMTPCase) {
 		} else {
 			texts = append(texts, err.Error())
 		}
-		for _, text := range texts {
-			for _, secret := range secrets {
-				if secret != "" && strings.Contains(text, secret) {
-					t.Errorf("a secret leaked into %q", text)
-				}
-			}
-		}
+		noSecret(t, texts, secrets)
 	})
-}
-
-func repeatSMTP(f SMTPFault, n int) []SMTPFault {
-	out := make([]SMTPFault, n)
-	for i := range out {
-		out[i] = f
-	}
-	return out
 }
 
 // deadAddr is a loopback address nothing listens on.
