@@ -1,8 +1,10 @@
 package main_test
 
 import (
+	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	"github.com/google/go-cmp/cmp"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -243,6 +245,28 @@ func TestGitLabJob(t *testing.T) {
 			statuses := j.api.CommitStatuses(newRelease.Commit)
 			if tt.wantNote && (len(statuses) == 0 || statuses[len(statuses)-1].PipelineID != gitlabtest.PipelineID) {
 				t.Errorf("commit statuses %+v, want ours on pipeline %d", statuses, gitlabtest.PipelineID)
+			}
+			// The state machine, end to end: running once, then the verdict once; never
+			// the same state twice, never another context.
+			if tt.wantNote {
+				var states []string
+				for _, c := range j.api.CallsTo("POST", "/api/v4/projects/*/statuses/*") {
+					var body struct {
+						State, Name string
+						PipelineID  int64 `json:"pipeline_id"`
+					}
+					if err := json.Unmarshal([]byte(c.Body), &body); err != nil {
+						t.Fatalf("commit status body %q: %v", c.Body, err)
+					}
+					if body.Name != "deploywatch/production" || body.PipelineID != gitlabtest.PipelineID {
+						t.Errorf("commit status %+v, want deploywatch/production on pipeline %d", body, gitlabtest.PipelineID)
+					}
+					states = append(states, body.State)
+				}
+				final := map[string]string{"healthy": "success", "failed": "failed"}[tt.wantStatus]
+				if diff := cmp.Diff([]string{"running", final}, states); diff != "" {
+					t.Errorf("commit status posts (-want +got):\n%s", diff)
+				}
 			}
 			if tt.wantWarning != "" && strings.Count(log, tt.wantWarning) != 1 {
 				t.Errorf("want one warning %q:\n%s", tt.wantWarning, log)

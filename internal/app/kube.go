@@ -50,20 +50,37 @@ func buildKube(ctx context.Context, env Env, cfg *config.Config, start time.Time
 	}
 	pctx, cancel := context.WithTimeout(ctx, preflightBudget)
 	defer cancel()
-	// Without Prometheus, CPU and memory come from the metrics API when the cluster serves
-	// one (metrics-server): only then is the check on and its permission asked for. An
-	// unreachable API is the preflight's to report.
-	metrics := false
-	if cfg.Metrics.PrometheusURL == "" {
-		metrics, _ = kube.MetricsServed(pctx, client.Kube)
-	}
-	missing, err := kube.Preflight(pctx, client.Kube, target, kubeFeatures(cfg, metrics))
+	missing, err := kube.Preflight(pctx, client.Kube, target, kubeFeatures(cfg))
 	if err != nil {
 		return nil, fmt.Errorf("%w: kubernetes: %s", errPreflight, red.String(err.Error()))
 	}
 	if len(missing) > 0 {
 		// One line each in the annotation; "; " keeps them apart where lines are joined.
 		return nil, fmt.Errorf("%w: kubernetes: missing permissions (the README lists a minimal Role):\n%s", errPreflight, strings.Join(missing, ";\n"))
+	}
+	// Without Prometheus, CPU and memory come from the metrics API (metrics-server). That
+	// check is one nobody asked for by name: when the API is not served, cannot be read,
+	// or is not granted, it is off with a warning saying which, and the run goes on.
+	var warnings []string
+	metrics := false
+	if cfg.Metrics.PrometheusURL == "" {
+		served, merr := kube.MetricsServed(pctx, client.Kube)
+		switch {
+		case merr != nil:
+			warnings = append(warnings, "pod resources check is off: the metrics API (metrics.k8s.io) could not be read: "+red.String(merr.Error()))
+		case !served:
+			warnings = append(warnings, "pod resources check is off: the cluster serves no metrics API (metrics.k8s.io; install metrics-server, or set prometheus_url)")
+		default:
+			denied, perr := kube.Preflight(pctx, client.Kube, target, []kube.Feature{kube.FeatureResources})
+			switch {
+			case perr != nil:
+				warnings = append(warnings, "pod resources check is off: "+red.String(perr.Error()))
+			case len(denied) > 0:
+				warnings = append(warnings, "pod resources check is off: "+strings.Join(denied, "; ")+" (the README's Role grants it)")
+			default:
+				metrics = true
+			}
+		}
 	}
 	follower, err := kube.Follow(ctx, client.Kube, target)
 	if err != nil {
@@ -89,13 +106,11 @@ func buildKube(ctx context.Context, env Env, cfg *config.Config, start time.Time
 		w := kube.NewLogWatch(client.Kube, target.Namespace, re, start, red.String)
 		s.checks = append(s.checks, check.NewLogErrors(spec("log errors", model.KindLogs, model.SignalUnspecified, model.SeverityCritical), w, pods, k.MaxLogErrors))
 	}
-	switch {
-	case metrics:
+	if metrics {
 		s.checks = append(s.checks, check.NewPodResources(spec("pod resources", model.KindMemory, model.SignalResources, model.SeverityWarning),
 			client.Metrics, pods, cfg.Metrics.CPUThreshold, cfg.Metrics.MemoryThreshold))
-	case cfg.Metrics.PrometheusURL == "":
-		s.warnings = append(s.warnings, "pod resources check is off: the cluster serves no metrics API (metrics.k8s.io; install metrics-server, or set prometheus_url)")
 	}
+	s.warnings = append(s.warnings, warnings...)
 	return s, nil
 }
 
@@ -127,15 +142,12 @@ func crashLoopSignals(f model.Finding) []model.Signal {
 	return nil
 }
 
-// kubeFeatures are the features a run uses, for the permission preflight; metrics says
-// the pod resources check reads the metrics API.
-func kubeFeatures(cfg *config.Config, metrics bool) []kube.Feature {
+// kubeFeatures are the features a run needs, for the permission preflight; the pod
+// resources check is asked for on its own, and only turns itself off.
+func kubeFeatures(cfg *config.Config) []kube.Feature {
 	f := []kube.Feature{kube.FeatureRollout, kube.FeaturePods}
 	if cfg.Kube.LogErrorPattern != "" {
 		f = append(f, kube.FeatureLogs)
-	}
-	if metrics {
-		f = append(f, kube.FeatureResources)
 	}
 	if cfg.Kube.Rollback {
 		f = append(f, kube.FeatureRollback)

@@ -52,7 +52,13 @@ type Error struct {
 	Err error
 }
 
-func (e *Error) Error() string { return fmt.Sprintf("prometheus %s %q: %s", e.Op, e.Query, e.Msg) }
+func (e *Error) Error() string {
+	if e.Op == "ping" {
+		// The ping's query is a constant of ours, not the user's: naming it only puzzles.
+		return "prometheus: " + e.Msg
+	}
+	return fmt.Sprintf("prometheus %s %q: %s", e.Op, e.Query, e.Msg)
+}
 
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }

@@ -107,7 +107,7 @@ func TestRealPrometheus(t *testing.T) {
 		t.Parallel()
 		wrong := newClient(t, Options{URL: s.URL + "/prometheus"})
 		err := wrong.Ping(t.Context())
-		want := `prometheus ping "1": ` + s.URL + `/prometheus is not a Prometheus API (HTTP 404 at /prometheus/api/v1/query): check the URL and its path prefix`
+		want := `prometheus: ` + s.URL + `/prometheus is not a Prometheus API (HTTP 404 at /prometheus/api/v1/query): check the URL and its path prefix`
 		if err == nil || err.Error() != want {
 			t.Errorf("err = %v, want %s", err, want)
 		}

@@ -136,9 +136,9 @@ func TestPing(t *testing.T) {
 	}{
 		{name: "answers", reply: ok("scalar.json")},
 		{name: "unauthorized", reply: reply{status: http.StatusUnauthorized, contentType: "text/plain", body: "Unauthorized\n"},
-			err: outcome{kind: Unauthorized, msg: `prometheus ping "1": Prometheus at {url} refused the credentials (HTTP 401): check prometheus_token`}},
+			err: outcome{kind: Unauthorized, msg: `prometheus: Prometheus at {url} refused the credentials (HTTP 401): check prometheus_token`}},
 		{name: "path_prefix_missing", prefix: "/prometheus", reply: ok("scalar.json"),
-			err: outcome{kind: NotAPI, msg: `prometheus ping "1": {url} is not a Prometheus API (HTTP 404 at /api/v1/query): check the URL and its path prefix`}},
+			err: outcome{kind: NotAPI, msg: `prometheus: {url} is not a Prometheus API (HTTP 404 at /api/v1/query): check the URL and its path prefix`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
