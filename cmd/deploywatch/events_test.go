@@ -11,7 +11,6 @@ import (
 	"net/http/httptest"
 	"net/mail"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -19,8 +18,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/google/go-cmp/cmp"
 
 	"github.com/deploywatch/deploywatch/internal/demo"
 	"github.com/deploywatch/deploywatch/internal/githubapi/githubtest"
@@ -282,7 +279,7 @@ func TestReportsEverywhere(t *testing.T) {
 			norm := strings.NewReplacer(newRelease.Commit, "<sha>", newRelease.Commit[:7], "<sha7>", all.URL, "<server>",
 				svc.URL(), "<service>", all.smtp.Addr, "<smtp>", "sl4ckS3cretPath", "<secret>").Replace
 			got := all.transcript(func(v string) string { return normTime(norm(v)) })
-			compareGolden(t, filepath.Join("testdata", "events_"+tt.name+".golden"), got, *updateEvents)
+			sinktest.CompareGolden(t, filepath.Join("testdata", "events_"+tt.name+".golden"), got, *updateEvents)
 
 			// What the transcript cannot show: the state the calls left behind.
 			calls := githubCalls(gh)
@@ -335,24 +332,3 @@ func githubCalls(s *githubtest.Server) []string {
 var timePattern = regexp.MustCompile(`\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})`)
 
 func normTime(s string) string { return timePattern.ReplaceAllString(s, "<time>") }
-
-// compareGolden compares text with a golden file, or rewrites it when update is set.
-func compareGolden(t *testing.T, path, got string, update bool) {
-	t.Helper()
-	if update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (regenerate with -update)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s differs (-want +got); regenerate with -update after checking:\n%s", path, diff)
-	}
-}

@@ -42,7 +42,18 @@ func fkKubeAPI(t *testing.T) (*fkFaults, string) {
 	}
 	f := fkNewFaults(proxy)
 	srv := fkServe(t, f)
-	kubeconfig := fmt.Sprintf(`apiVersion: v1
+	kubeconfig := proxyKubeconfig(srv.URL, "")
+	return f, kubeconfig
+}
+
+// proxyKubeconfig is a kubeconfig for a plain-HTTP proxy in front of the test cluster
+// (the proxy holds the credentials); namespace, when set, is the context's.
+func proxyKubeconfig(server, namespace string) string {
+	ns := ""
+	if namespace != "" {
+		ns = "\n    namespace: " + namespace
+	}
+	return fmt.Sprintf(`apiVersion: v1
 kind: Config
 clusters:
 - name: proxy
@@ -52,13 +63,12 @@ contexts:
 - name: proxy
   context:
     cluster: proxy
-    user: proxy
+    user: proxy%s
 current-context: proxy
 users:
 - name: proxy
   user: {}
-`, srv.URL)
-	return f, kubeconfig
+`, server, ns)
 }
 
 // fkInternalError is the API server's answer to a failure of its own.

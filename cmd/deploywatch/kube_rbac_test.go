@@ -150,23 +150,7 @@ func rbServe(t *testing.T, saKubeconfig []byte) (*rbProxy, string) {
 	}}
 	srv := httptest.NewServer(p)
 	t.Cleanup(srv.Close)
-	return p, fmt.Sprintf(`apiVersion: v1
-kind: Config
-clusters:
-- name: proxy
-  cluster:
-    server: %s
-contexts:
-- name: proxy
-  context:
-    cluster: proxy
-    user: proxy
-    namespace: default
-current-context: proxy
-users:
-- name: proxy
-  user: {}
-`, srv.URL)
+	return p, proxyKubeconfig(srv.URL, "default")
 }
 
 func TestKubernetesShippedRole(t *testing.T) {

@@ -575,10 +575,9 @@ func TestComponentSchema(t *testing.T) {
 // accept what the binary accepts (else a valid setting cannot be given) and should reject
 // what it rejects (so the mistake shows when the pipeline is created, not minutes later).
 func TestComponentDurationRegex(t *testing.T) {
-	parsers := map[config.ValueType]func(string) error{
-		config.TypeDuration:  func(v string) error { _, err := config.ParseDuration(v); return err },
-		config.TypeDurations: func(v string) error { _, err := config.ParseDurations(v); return err },
-		config.TypeBaseline:  func(v string) error { _, err := config.ParseBaseline(v); return err },
+	parsers := map[config.ValueType]func(string) error{}
+	for _, typ := range []config.ValueType{config.TypeDuration, config.TypeDurations, config.TypeBaseline} {
+		parsers[typ] = config.Input{Type: typ}.CheckValue
 	}
 	single := []string{"10s", "1m30s", "250ms", "0", "+0", "0s", "1.5h", ".5s", "5.s", "1d", "2w", "05d", "+10s",
 		"1h2m3s4ms5us6ns", "3µs", "3μs", " 10s ", "10s\n", "10", "1.5", "abc", "-10s", "10x", "0d", "1d2h", "s",

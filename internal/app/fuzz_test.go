@@ -99,7 +99,7 @@ func FuzzInputs(f *testing.F) {
 		}
 		for _, in := range config.Inputs() {
 			v := vars[in.Env()]
-			if perr := parseInput(in, v); perr != nil && strings.TrimSpace(v) != "" && !reported[in.Name] {
+			if perr := in.CheckValue(v); perr != nil && strings.TrimSpace(v) != "" && !reported[in.Name] {
 				t.Fatalf("%s=%q is invalid (%v) but the problems are %v", in.Env(), v, perr, ps)
 			}
 		}
@@ -150,37 +150,4 @@ func urlPassword(field string) string {
 	}
 	_, pw, _ := strings.Cut(rest[:at], ":")
 	return pw
-}
-
-// parseInput reads v with the parser of in's type; nil for types without one.
-func parseInput(in config.Input, v string) error {
-	var err error
-	switch in.Type {
-	case config.TypeDuration:
-		_, err = config.ParseDuration(v)
-	case config.TypeDurations:
-		_, err = config.ParseDurations(v)
-	case config.TypePercent:
-		_, err = config.ParsePercent(v)
-	case config.TypeBool:
-		_, err = config.ParseBool(v)
-	case config.TypeCount:
-		_, err = config.ParseCount(v)
-	case config.TypeURL:
-		_, err = config.ParseHTTPURL(v)
-	case config.TypeThreshold:
-		_, err = config.ParseLatencyThreshold(v)
-	case config.TypeBaseline:
-		_, err = config.ParseBaseline(v)
-	case config.TypeSelector:
-		_, err = config.ParseSelector(v)
-	case config.TypeEnum:
-		for _, o := range in.Options {
-			if o == strings.TrimSpace(v) {
-				return nil
-			}
-		}
-		return errors.New("not an option")
-	}
-	return err
 }

@@ -225,7 +225,7 @@ func FuzzParseFile(f *testing.F) {
 		}
 		for name, v := range file.Values {
 			in, _ := LookupInput(name)
-			if perr := parseAlone(in, v); perr != nil && strings.TrimSpace(v) != "" && !reported[name] {
+			if perr := in.CheckValue(v); perr != nil && strings.TrimSpace(v) != "" && !reported[name] {
 				t.Fatalf("%s %q is invalid (%v) but Load reports %v", name, v, perr, lps)
 			}
 		}
@@ -233,36 +233,6 @@ func FuzzParseFile(f *testing.F) {
 			checkValid(t, c)
 		}
 	})
-}
-
-// parseAlone reads v with the parser of in's type, nil when it has none of its own.
-func parseAlone(in Input, v string) error {
-	var err error
-	switch in.Type {
-	case TypeDuration:
-		_, err = ParseDuration(v)
-	case TypeDurations:
-		_, err = ParseDurations(v)
-	case TypePercent:
-		_, err = ParsePercent(v)
-	case TypeBool:
-		_, err = ParseBool(v)
-	case TypeCount:
-		_, err = ParseCount(v)
-	case TypeURL:
-		_, err = ParseHTTPURL(v)
-	case TypeThreshold:
-		_, err = ParseLatencyThreshold(v)
-	case TypeBaseline:
-		_, err = ParseBaseline(v)
-	case TypeSelector:
-		_, err = ParseSelector(v)
-	case TypeEnum:
-		if !contains(in.Options, strings.TrimSpace(v)) {
-			return os.ErrInvalid
-		}
-	}
-	return err
 }
 
 // checkValid checks what validation promises of a configuration it accepted.

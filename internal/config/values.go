@@ -153,3 +153,35 @@ func splitLines(v string) []string {
 	}
 	return out
 }
+
+// CheckValue reads v with the parser of in's type alone, without the rest of the
+// configuration: nil for a value that type accepts, and for types without a parser of
+// their own (strings, lines). The fuzz and component tests hold the parsers to it.
+func (in Input) CheckValue(v string) error {
+	var err error
+	switch in.Type {
+	case TypeDuration:
+		_, err = ParseDuration(v)
+	case TypeDurations:
+		_, err = ParseDurations(v)
+	case TypePercent:
+		_, err = ParsePercent(v)
+	case TypeBool:
+		_, err = ParseBool(v)
+	case TypeCount:
+		_, err = ParseCount(v)
+	case TypeURL:
+		_, err = ParseHTTPURL(v)
+	case TypeThreshold:
+		_, err = ParseLatencyThreshold(v)
+	case TypeBaseline:
+		_, err = ParseBaseline(v)
+	case TypeSelector:
+		_, err = ParseSelector(v)
+	case TypeEnum:
+		if !contains(in.Options, strings.TrimSpace(v)) {
+			err = fmt.Errorf("is not allowed; allowed: %s", strings.Join(in.Options, ", "))
+		}
+	}
+	return err
+}

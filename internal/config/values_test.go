@@ -156,3 +156,35 @@ func containsErr(err error, want string) bool {
 	}
 	return err != nil && strings.Contains(err.Error(), want)
 }
+
+func TestInputCheckValue(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		in   Input
+		v    string
+		ok   bool
+	}{
+		{"duration", Input{Type: TypeDuration}, "10s", true},
+		{"bad_duration", Input{Type: TypeDuration}, "soon", false},
+		{"durations", Input{Type: TypeDurations}, "10s,30s", true},
+		{"percent", Input{Type: TypePercent}, "1%", true},
+		{"bad_bool", Input{Type: TypeBool}, "yes", false},
+		{"count", Input{Type: TypeCount}, "2", true},
+		{"bad_url", Input{Type: TypeURL}, "ftp://x", false},
+		{"threshold", Input{Type: TypeThreshold}, "2x", true},
+		{"baseline", Input{Type: TypeBaseline}, "30m,1d", true},
+		{"bad_selector", Input{Type: TypeSelector}, "job=", false},
+		{"enum", Input{Type: TypeEnum, Options: []string{"a", "b"}}, " b ", true},
+		{"bad_enum", Input{Type: TypeEnum, Options: []string{"a", "b"}}, "c", false},
+		{"string_has_no_parser", Input{Type: TypeString}, "anything", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if err := tt.in.CheckValue(tt.v); (err == nil) != tt.ok {
+				t.Errorf("CheckValue(%q) = %v, want ok %v", tt.v, err, tt.ok)
+			}
+		})
+	}
+}

@@ -61,7 +61,7 @@ func Run(t *testing.T, c Case) {
 			}
 		}
 		got := strings.ReplaceAll(Transcript(srv.Requests(), c.Headers, c.Secrets), srv.URL, "http://sink.test")
-		compareGolden(t, c.Golden, got, c.Update)
+		CompareGolden(t, c.Golden, got, c.Update)
 	})
 	t.Run("retries_5xx", func(t *testing.T) {
 		srv := NewServer(t, c.API)
@@ -193,8 +193,8 @@ func deadURL(t *testing.T) string {
 	return "http://" + deadAddr(t)
 }
 
-// compareGolden compares text with a golden file, or rewrites it when update is set.
-func compareGolden(t *testing.T, path, got string, update bool) {
+// CompareGolden compares text with a golden file, or rewrites it when update is set.
+func CompareGolden(t *testing.T, path, got string, update bool) {
 	t.Helper()
 	if update {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {

@@ -61,7 +61,7 @@ func RunSMTP(t *testing.T, c SMTPCase) {
 				t.Errorf("the message has bare line feeds: %q", m.Data)
 			}
 		}
-		compareGolden(t, c.Golden, MailTranscript(srv.Received(), secrets), c.Update)
+		CompareGolden(t, c.Golden, MailTranscript(srv.Received(), secrets), c.Update)
 	})
 	transient := []SMTPFault{
 		{Verb: "EHLO", Reply: "421 4.3.2 service shutting down"},
